@@ -48,6 +48,12 @@ export interface ModelSpec {
   readonly ropeTheta: number;
   readonly ropeStyle: RopeStyle;
   readonly ropeScaling: RopeScaling | null;
+  /**
+   * `true` when the model carries a `rope_freqs.weight` tensor (F32, `[headDim / 2]`) by whose
+   * entries each rotary frequency is divided: how llama.cpp's converter stores Llama 3.1
+   * scaling in GGUF (`ropeScaling` is then `null`). Absent or `false` otherwise.
+   */
+  readonly ropeFreqFactors?: boolean;
   readonly normEps: number;
   /** Output projection shares the token embedding matrix. */
   readonly tiedEmbeddings: boolean;
