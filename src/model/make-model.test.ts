@@ -16,6 +16,11 @@ const dir = mkdtempSync(join(tmpdir(), "tokenflow-make-model-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const tiny = PRESETS.tiny as ModelShape;
+
+/** Bit-exact comparison of two float arrays (vitest's deep equality is slow on millions of elements). */
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
 const small = (over: Partial<ModelShape>): ModelShape => ({ ...tiny, ...over });
 
 /** Loads a GGUF in llama.cpp and evaluates a few tokens: an independent check of the file. */
@@ -82,7 +87,7 @@ describe("make-model", () => {
       const cols = ref.shape[1] ?? 1;
       if (name.endsWith("attn_q.weight")) hfValues = permuteRotaryRows(hfValues, shape.heads, cols);
       if (name.endsWith("attn_k.weight")) hfValues = permuteRotaryRows(hfValues, shape.kvHeads, cols);
-      expect(await readTensorF32(ref), name).toEqual(hfValues);
+      expect(sameBits(await readTensorF32(ref), hfValues), name).toBe(true);
     }
   });
 
@@ -98,8 +103,8 @@ describe("make-model", () => {
     );
     const name = "blk.1.ffn_up.weight";
     const get = (m: typeof a) => readTensorF32(m.tensors.get(name) ?? (undefined as never));
-    expect(await get(a)).toEqual(await get(b));
-    expect(await get(a)).not.toEqual(await get(c));
+    expect(sameBits(await get(a), await get(b))).toBe(true);
+    expect(sameBits(await get(a), await get(c))).toBe(false);
   });
 
   it("refuses Q8_0 in safetensors and row widths Q8_0 cannot hold", async () => {
@@ -131,7 +136,7 @@ describe.skipIf(stories === null)("make-model --from-llama2c", () => {
     for (const [name, ref] of source.tensors) {
       const got = converted.tensors.get(name);
       if (!got) throw new Error(`missing ${name}`);
-      expect(await readTensorF32(got), name).toEqual(await readTensorF32(ref));
+      expect(sameBits(await readTensorF32(got), await readTensorF32(ref)), name).toBe(true);
     }
     const next = await evaluateInLlamaCpp(out, [1, 300, 301, 302]);
     expect(next).toBeLessThan(512);
