@@ -45,14 +45,20 @@ describe("tokenflow CLI", () => {
   });
 
   it("tokenize prints ids, with BOS only when asked, from --text or --file", async () => {
-    const plain = JSON.parse((await run("tokenize", "--model", model, "--text", "Hello world", "--json")).out);
-    const bos = JSON.parse((await run("tokenize", "--model", model, "--text", "Hello world", "--add-bos", "--json")).out);
+    const plain = JSON.parse(
+      (await run("tokenize", "--model", model, "--text", "Hello world", "--json")).out,
+    );
+    const bos = JSON.parse(
+      (await run("tokenize", "--model", model, "--text", "Hello world", "--add-bos", "--json")).out,
+    );
     expect(plain.tokens.length).toBeGreaterThan(0);
     expect(plain.tokens[0]).not.toBe(1);
     expect(bos.tokens).toEqual([1, ...plain.tokens]);
     const file = join(dir, "prompt.txt");
     writeFileSync(file, "Hello world");
-    expect(JSON.parse((await run("tokenize", "--model", model, "--file", file, "--json")).out)).toEqual(plain);
+    expect(JSON.parse((await run("tokenize", "--model", model, "--file", file, "--json")).out)).toEqual(
+      plain,
+    );
   });
 
   it("rejects bad flags and bad files with an error code, not a crash", async () => {

@@ -19,7 +19,9 @@ export function registerInspect(program: Command, out: (s: string) => void): voi
       }));
       const numParams = [...model.tensors.values()].reduce((sum, t) => sum + numElements(t.shape), 0);
       if (flags.json) {
-        out(`${JSON.stringify({ path: model.path, format: model.format, numParams, spec: model.spec, tensors })}\n`);
+        out(
+          `${JSON.stringify({ path: model.path, format: model.format, numParams, spec: model.spec, tensors })}\n`,
+        );
         return;
       }
       const { chatTemplate, ...spec } = model.spec;

@@ -20,7 +20,10 @@ export function buildProgram(out: (s: string) => void): Command {
  * Runs the CLI with `argv` (as in `process.argv`) and returns the exit code. Errors a user can
  * cause print one clear line; anything else prints its stack.
  */
-export async function main(argv: readonly string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  out: (s: string) => void = (s) => process.stdout.write(s),
+): Promise<number> {
   try {
     await buildProgram(out).parseAsync([...argv]);
     return 0;

@@ -32,7 +32,10 @@ function shapeFromFlags(flags: MakeModelFlags): ModelShape {
   const presetName = flags.preset ?? "tiny";
   const preset = PRESETS[presetName];
   if (!preset) {
-    throw new InvalidArgumentError(`unknown preset "${presetName}" (known: ${Object.keys(PRESETS).join(", ")})`, "preset");
+    throw new InvalidArgumentError(
+      `unknown preset "${presetName}" (known: ${Object.keys(PRESETS).join(", ")})`,
+      "preset",
+    );
   }
   const explicitHeads = flags.heads !== undefined || flags.dim !== undefined;
   return {
@@ -80,11 +83,22 @@ export function registerMakeModel(program: Command, out: (s: string) => void): v
     .action(async (flags: MakeModelFlags) => {
       const started = performance.now();
       const made = flags.fromLlama2c
-        ? await convertLlama2c(flags.fromLlama2c, flags.out, (flags.dtype?.toUpperCase() ?? "F32") as SupportedDType)
-        : await makeModel({ shape: shapeFromFlags(flags), format: flags.format, seed: flags.seed, out: flags.out });
+        ? await convertLlama2c(
+            flags.fromLlama2c,
+            flags.out,
+            (flags.dtype?.toUpperCase() ?? "F32") as SupportedDType,
+          )
+        : await makeModel({
+            shape: shapeFromFlags(flags),
+            format: flags.format,
+            seed: flags.seed,
+            out: flags.out,
+          });
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) {
-        out(`${JSON.stringify({ path: made.path, numParams: made.numParams, sizeBytes: made.sizeBytes, spec: made.spec })}\n`);
+        out(
+          `${JSON.stringify({ path: made.path, numParams: made.numParams, sizeBytes: made.sizeBytes, spec: made.spec })}\n`,
+        );
         return;
       }
       const s = made.spec;

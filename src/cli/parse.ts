@@ -3,7 +3,8 @@ import { InvalidArgumentError } from "../errors.js";
 /** Parses a CLI integer option, rejecting fractions, garbage and values outside [min, max]. */
 export function parseIntOption(flag: string, min: number, max: number): (raw: string) => number {
   return (raw: string) => {
-    if (!/^-?\d+$/.test(raw.trim())) throw new InvalidArgumentError(`--${flag} must be an integer, got "${raw}"`, flag);
+    if (!/^-?\d+$/.test(raw.trim()))
+      throw new InvalidArgumentError(`--${flag} must be an integer, got "${raw}"`, flag);
     const n = Number(raw);
     if (!Number.isSafeInteger(n) || n < min || n > max) {
       throw new InvalidArgumentError(`--${flag} must be between ${min} and ${max}, got ${raw}`, flag);

@@ -24,6 +24,30 @@ export interface GgufWriteOptions {
 const MAGIC = 0x46554747; // "GGUF" little-endian
 const DEFAULT_ALIGNMENT = 32;
 
+/** Byte size and little-endian setter of each fixed-size scalar type. */
+const SCALAR_LAYOUT = new Map<
+  GgufValueType,
+  { size: number; set: (d: DataView, at: number, v: unknown) => void }
+>([
+  [GgufValueType.UINT8, { size: 1, set: (d, at, v) => d.setUint8(at, Number(v)) }],
+  [GgufValueType.INT8, { size: 1, set: (d, at, v) => d.setInt8(at, Number(v)) }],
+  [GgufValueType.BOOL, { size: 1, set: (d, at, v) => d.setUint8(at, v ? 1 : 0) }],
+  [GgufValueType.UINT16, { size: 2, set: (d, at, v) => d.setUint16(at, Number(v), true) }],
+  [GgufValueType.INT16, { size: 2, set: (d, at, v) => d.setInt16(at, Number(v), true) }],
+  [GgufValueType.UINT32, { size: 4, set: (d, at, v) => d.setUint32(at, Number(v), true) }],
+  [GgufValueType.INT32, { size: 4, set: (d, at, v) => d.setInt32(at, Number(v), true) }],
+  [GgufValueType.FLOAT32, { size: 4, set: (d, at, v) => d.setFloat32(at, Number(v), true) }],
+  [GgufValueType.FLOAT64, { size: 8, set: (d, at, v) => d.setFloat64(at, Number(v), true) }],
+  [
+    GgufValueType.UINT64,
+    { size: 8, set: (d, at, v) => d.setBigUint64(at, BigInt(v as bigint | number), true) },
+  ],
+  [
+    GgufValueType.INT64,
+    { size: 8, set: (d, at, v) => d.setBigInt64(at, BigInt(v as bigint | number), true) },
+  ],
+]);
+
 /** Growable little-endian byte sink for the header. */
 class ByteSink {
   private buf = new Uint8Array(1 << 16);
@@ -40,20 +64,29 @@ class ByteSink {
     this.view = new DataView(next.buffer);
   }
 
+  /** Writes a fixed-size little-endian number through a DataView setter. */
+  private put(size: number, write: (view: DataView, at: number) => void): void {
+    this.reserve(size);
+    write(this.view, this.length);
+    this.length += size;
+  }
   u8(v: number): void {
-    this.reserve(1);
-    this.view.setUint8(this.length, v);
-    this.length += 1;
+    this.put(1, (d, at) => d.setUint8(at, v));
   }
   u32(v: number): void {
-    this.reserve(4);
-    this.view.setUint32(this.length, v, true);
-    this.length += 4;
+    this.put(4, (d, at) => d.setUint32(at, v, true));
   }
   u64(v: number | bigint): void {
-    this.reserve(8);
-    this.view.setBigUint64(this.length, BigInt(v), true);
-    this.length += 8;
+    this.put(8, (d, at) => d.setBigUint64(at, BigInt(v), true));
+  }
+  scalar(type: GgufValueType, value: unknown): void {
+    if (type === GgufValueType.STRING) {
+      this.string(String(value));
+      return;
+    }
+    const layout = SCALAR_LAYOUT.get(type);
+    if (!layout) throw new InvalidArgumentError(`cannot write GGUF scalar of type ${type}`);
+    this.put(layout.size, (d, at) => layout.set(d, at, value));
   }
   bytes(b: Uint8Array): void {
     this.reserve(b.length);
@@ -70,59 +103,19 @@ class ByteSink {
   }
 }
 
-function writeScalar(sink: ByteSink, type: GgufValueType, value: unknown): void {
-  const tmp = new DataView(new ArrayBuffer(8));
-  switch (type) {
-    case GgufValueType.UINT8:
-      return sink.u8(Number(value));
-    case GgufValueType.INT8:
-      tmp.setInt8(0, Number(value));
-      return sink.bytes(new Uint8Array(tmp.buffer, 0, 1));
-    case GgufValueType.UINT16:
-      tmp.setUint16(0, Number(value), true);
-      return sink.bytes(new Uint8Array(tmp.buffer, 0, 2));
-    case GgufValueType.INT16:
-      tmp.setInt16(0, Number(value), true);
-      return sink.bytes(new Uint8Array(tmp.buffer, 0, 2));
-    case GgufValueType.UINT32:
-      return sink.u32(Number(value));
-    case GgufValueType.INT32:
-      tmp.setInt32(0, Number(value), true);
-      return sink.bytes(new Uint8Array(tmp.buffer, 0, 4));
-    case GgufValueType.FLOAT32:
-      tmp.setFloat32(0, Number(value), true);
-      return sink.bytes(new Uint8Array(tmp.buffer, 0, 4));
-    case GgufValueType.BOOL:
-      return sink.u8(value ? 1 : 0);
-    case GgufValueType.STRING:
-      return sink.string(String(value));
-    case GgufValueType.UINT64:
-      tmp.setBigUint64(0, BigInt(value as bigint | number), true);
-      return sink.bytes(new Uint8Array(tmp.buffer, 0, 8));
-    case GgufValueType.INT64:
-      tmp.setBigInt64(0, BigInt(value as bigint | number), true);
-      return sink.bytes(new Uint8Array(tmp.buffer, 0, 8));
-    case GgufValueType.FLOAT64:
-      tmp.setFloat64(0, Number(value), true);
-      return sink.bytes(new Uint8Array(tmp.buffer, 0, 8));
-    default:
-      throw new InvalidArgumentError(`cannot write GGUF scalar of type ${type}`);
-  }
-}
-
 function writeArray(sink: ByteSink, arr: GgufArray): void {
   sink.u32(arr.itemType);
   sink.u64(arr.items.length);
   for (const item of arr.items as Iterable<unknown>) {
     if (arr.itemType === GgufValueType.ARRAY) writeArray(sink, item as GgufArray);
-    else writeScalar(sink, arr.itemType, item);
+    else sink.scalar(arr.itemType, item);
   }
 }
 
 function writeValue(sink: ByteSink, entry: GgufMetadataValue): void {
   sink.u32(entry.type);
   if (entry.type === GgufValueType.ARRAY) writeArray(sink, entry.value);
-  else writeScalar(sink, entry.type, entry.value);
+  else sink.scalar(entry.type, entry.value);
 }
 
 function alignUp(n: number, alignment: number): number {
@@ -165,7 +158,9 @@ export async function writeGguf(
   for (const t of tensors) {
     const size = ggmlByteSize(t.type, numElements(t.shape));
     if (size === null) {
-      throw new InvalidArgumentError(`tensor ${t.name}: ${t.shape.join("x")} is not a whole number of ${t.type.name} blocks`);
+      throw new InvalidArgumentError(
+        `tensor ${t.name}: ${t.shape.join("x")} is not a whole number of ${t.type.name} blocks`,
+      );
     }
     header.string(t.name);
     header.u32(t.shape.length);

@@ -18,7 +18,10 @@ import { vocabToGgufMetadata } from "./vocab.js";
 export async function convertLlama2c(path: string, out: string, dtype: SupportedDType): Promise<MadeModel> {
   const opened = await openModel(path);
   if (opened.format !== "llama2c") {
-    throw new InvalidArgumentError(`${path} is a ${opened.format} model, not a llama2.c checkpoint`, "from-llama2c");
+    throw new InvalidArgumentError(
+      `${path} is a ${opened.format} model, not a llama2.c checkpoint`,
+      "from-llama2c",
+    );
   }
   const vocab = synthesizeLlama2cVocab(opened.spec.vocabSize);
   const metadata = ggufHparamsFromSpec(opened.spec, dtype);
@@ -29,7 +32,10 @@ export async function convertLlama2c(path: string, out: string, dtype: Supported
     if (!type) throw new Error(`unknown type ${storeAs}`);
     const rowWidth = ref.shape[ref.shape.length - 1] ?? 0;
     if (rowWidth % type.blockSize !== 0) {
-      throw new InvalidArgumentError(`${ref.name} has rows of ${rowWidth}, not a multiple of the ${storeAs} block size`, "dtype");
+      throw new InvalidArgumentError(
+        `${ref.name} has rows of ${rowWidth}, not a multiple of the ${storeAs} block size`,
+        "dtype",
+      );
     }
     return { name: ref.name, type, shape: ref.shape, values: readTensorF32(ref), storeAs };
   });
@@ -37,7 +43,12 @@ export async function convertLlama2c(path: string, out: string, dtype: Supported
   await writeGguf(
     out,
     metadata,
-    resolved.map((t) => ({ name: t.name, type: t.type, shape: t.shape, data: () => encodeTensor(t.values, t.storeAs) })),
+    resolved.map((t) => ({
+      name: t.name,
+      type: t.type,
+      shape: t.shape,
+      data: () => encodeTensor(t.values, t.storeAs),
+    })),
   );
   const numParams = resolved.reduce((sum, t) => sum + numElements(t.shape), 0);
   return { path: out, spec: opened.spec, numParams, sizeBytes: await sizeOnDisk(out) };

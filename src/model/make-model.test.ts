@@ -19,7 +19,9 @@ const tiny = PRESETS.tiny as ModelShape;
 
 /** Bit-exact comparison of two float arrays (vitest's deep equality is slow on millions of elements). */
 function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
 }
 const small = (over: Partial<ModelShape>): ModelShape => ({ ...tiny, ...over });
 

@@ -6,8 +6,8 @@ import { writeGguf } from "./gguf-writer.js";
 import type { ModelSpec } from "./model-spec.js";
 import type { ModelShape } from "./presets.js";
 import { writeSafetensors } from "./safetensors.js";
-import { hfConfigFromSpec } from "./spec-to-hf.js";
 import { ggufHparamsFromSpec } from "./spec-to-gguf.js";
+import { hfConfigFromSpec } from "./spec-to-hf.js";
 import { generateTensor, permuteRotaryRows, planTensors, type TensorPlan } from "./synthetic-weights.js";
 import { encodeTensor } from "./tensor-codec.js";
 import { type Vocab, vocabFromTokenizerJson, vocabToGgufMetadata } from "./vocab.js";
@@ -37,10 +37,16 @@ export interface MadeModel {
 export function specFromShape(shape: ModelShape, vocab: Vocab, name: string): ModelSpec {
   const headDim = shape.headDim ?? shape.dim / shape.heads;
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) {
-    throw new InvalidArgumentError(`dim ${shape.dim} / heads ${shape.heads} must be an even integer head width`, "heads");
+    throw new InvalidArgumentError(
+      `dim ${shape.dim} / heads ${shape.heads} must be an even integer head width`,
+      "heads",
+    );
   }
   if (shape.heads % shape.kvHeads !== 0) {
-    throw new InvalidArgumentError(`heads (${shape.heads}) must be a multiple of kv-heads (${shape.kvHeads})`, "kv-heads");
+    throw new InvalidArgumentError(
+      `heads (${shape.heads}) must be a multiple of kv-heads (${shape.kvHeads})`,
+      "kv-heads",
+    );
   }
   return {
     architecture: shape.arch,
@@ -75,12 +81,18 @@ export function specFromShape(shape: ModelShape, vocab: Vocab, name: string): Mo
 /** Checks that the shape can be stored in `dtype` (Q8_0 rows are 32-element blocks). */
 function checkDtype(shape: ModelShape, spec: ModelSpec, format: "gguf" | "hf"): void {
   if (format === "hf" && shape.dtype === "Q8_0") {
-    throw new InvalidArgumentError("safetensors cannot hold Q8_0: use --format gguf or another --dtype", "dtype");
+    throw new InvalidArgumentError(
+      "safetensors cannot hold Q8_0: use --format gguf or another --dtype",
+      "dtype",
+    );
   }
   if (shape.dtype === "Q8_0") {
     for (const width of [spec.dim, spec.ffnDim, spec.numHeads * spec.headDim]) {
       if (width % 32 !== 0) {
-        throw new InvalidArgumentError(`Q8_0 needs every matrix row width to be a multiple of 32 (got ${width})`, "dtype");
+        throw new InvalidArgumentError(
+          `Q8_0 needs every matrix row width to be a multiple of 32 (got ${width})`,
+          "dtype",
+        );
       }
     }
   }
@@ -100,7 +112,12 @@ function ggufValues(plan: TensorPlan, spec: ModelSpec, seed: number, dtype: Supp
   return values;
 }
 
-async function writeGgufModel(opts: MakeModelOptions, spec: ModelSpec, vocab: Vocab, plans: TensorPlan[]): Promise<void> {
+async function writeGgufModel(
+  opts: MakeModelOptions,
+  spec: ModelSpec,
+  vocab: Vocab,
+  plans: TensorPlan[],
+): Promise<void> {
   const dtype = opts.shape.dtype;
   const metadata = ggufHparamsFromSpec(spec, dtype);
   for (const [k, v] of vocabToGgufMetadata(vocab)) metadata.set(k, v);

@@ -1,7 +1,7 @@
 import type { SupportedDType } from "./ggml-types.js";
 import type { ModelSpec } from "./model-spec.js";
 import { fillUniform, hashSeed } from "./random-weights.js";
-import { f16BitsToF32, f32ToBf16Bits, bf16BitsToF32, f32ToF16Bits } from "./tensor-codec.js";
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from "./tensor-codec.js";
 
 /** One tensor of a generated model: canonical name, row-major shape, value distribution. */
 export interface TensorPlan {

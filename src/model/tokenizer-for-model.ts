@@ -9,5 +9,7 @@ import { type Tokenizer, tokenizerFromTokenizerJson, tokenizerFromVocab } from "
 export function tokenizerForModel(model: OpenedModel): Tokenizer {
   if (model.vocab) return tokenizerFromVocab(model.vocab);
   if (model.tokenizerJson) return tokenizerFromTokenizerJson(model.tokenizerJson, model.tokenizerConfig);
-  throw new UnsupportedError(`${model.path} has no tokenizer (a ${model.format} model): pass token ids instead of text`);
+  throw new UnsupportedError(
+    `${model.path} has no tokenizer (a ${model.format} model): pass token ids instead of text`,
+  );
 }

