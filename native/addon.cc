@@ -3,6 +3,8 @@
 #include <napi.h>
 
 #include "cpu_features.h"
+#include "runner.h"
+#include "sampling_napi.h"
 
 namespace {
 
@@ -23,6 +25,8 @@ Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, kAddonVersion));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
+  tokenflow::registerSamplingExports(env, exports);
+  tokenflow::Runner::register_class(env, exports);
   return exports;
 }
 

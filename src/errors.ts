@@ -46,3 +46,30 @@ export class InvalidArgumentError extends ServingError {
     this.param = param;
   }
 }
+
+/** A grammar (GBNF, regex, JSON Schema, choice list) is malformed or too large to compile. */
+export class GrammarError extends ServingError {
+  constructor(message: string) {
+    super("grammar_error", message);
+  }
+}
+
+/**
+ * A JSON Schema uses a keyword (or keyword value) that tokenflow does not enforce. Refusing is
+ * the rule: a keyword is never silently dropped.
+ */
+export class UnsupportedSchemaError extends ServingError {
+  /** The JSON Schema keyword at fault, e.g. `patternProperties`. */
+  readonly keyword: string;
+  /** JSON Pointer of the schema location, e.g. `/properties/name`. */
+  readonly pointer: string;
+
+  constructor(keyword: string, pointer: string, detail = "") {
+    super(
+      "unsupported_schema",
+      `unsupported JSON Schema keyword "${keyword}" at ${pointer || "/"}${detail ? `: ${detail}` : ""}`,
+    );
+    this.keyword = keyword;
+    this.pointer = pointer;
+  }
+}

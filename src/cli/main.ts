@@ -1,5 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ServingError } from "../errors.js";
+import { registerBench } from "./bench-command.js";
+import { registerGenerate } from "./generate-command.js";
 import { registerInspect } from "./inspect-command.js";
 import { registerMakeModel } from "./make-model-command.js";
 import { registerTokenize } from "./tokenize-command.js";
@@ -13,6 +15,8 @@ export function buildProgram(out: (s: string) => void): Command {
   registerMakeModel(program, out);
   registerTokenize(program, out);
   registerInspect(program, out);
+  registerGenerate(program, out);
+  registerBench(program, out);
   return program;
 }
 

@@ -161,6 +161,26 @@ describe("readGguf round trip", () => {
     }
   }
 
+  it("reads string arrays and strings larger than its read buffer", async () => {
+    // Strings cross every read-buffer boundary at some offset; one string is 3 MiB alone.
+    const prefixes = ["", "Ġ", "Ġ▁", "Ġ▁😀", "▁😀x"];
+    const many = Array.from({ length: 300_000 }, (_, i) => `${prefixes[i % 5]}${i.toString(36)}`);
+    const huge = "ab".repeat(3 << 19);
+    const metadata = new Map<string, GgufMetadataValue>([
+      ["a.many", arr(T.STRING, many)],
+      ["a.mixed", arr(T.STRING, ["x", huge, "", "y"])],
+      ["a.after", arr(T.INT32, new Int32Array([7]))],
+    ]);
+    const path = join(dir, "strings.gguf");
+    await writeGguf(path, metadata, []);
+    const back = (await readGguf(path)).metadata;
+    const items = (key: string) => ((back.get(key)?.value as GgufArray | undefined)?.items ?? []) as string[];
+    expect(items("a.many").length).toBe(many.length);
+    expect(items("a.many").findIndex((s, i) => s !== many[i])).toBe(-1); // no 300k-line diff
+    expect(items("a.mixed")).toEqual(["x", huge, "", "y"]);
+    expect(back.get("a.after")).toStrictEqual(metadata.get("a.after"));
+  });
+
   it("reads a file with no tensors and no metadata", async () => {
     const path = join(dir, "empty.gguf");
     await writeGguf(path, new Map(), []);

@@ -26,7 +26,8 @@ const MAX_ARRAY_DEPTH = 8;
 const MAX_VALUE_BYTES = 256 * 1024 * 1024;
 /** Largest string or bool array, in items (JS arrays of this size cost ~0.5 GB). */
 const MAX_ARRAY_ITEMS = 1 << 26;
-const CHUNK_BYTES = 64 * 1024;
+/** Header bytes read per file read; large enough that a vocabulary decodes in a few batches. */
+const CHUNK_BYTES = 1024 * 1024;
 /** Smallest encodings: key string + type + 1-byte value; name + n_dims + 1 dim + type + offset. */
 const MIN_KV_BYTES = 8 + 4 + 1;
 const MIN_TENSOR_INFO_BYTES = 8 + 4 + 8 + 4 + 8;
@@ -136,14 +137,18 @@ class HeaderReader {
     return this.chunk.toString("utf8", rel, rel + len);
   }
 
-  /** The next string when it is entirely buffered (no await), else `null`: call string(). */
-  bufferedString(): string | null {
-    if (!this.isBuffered(8)) return null;
-    const rel = this.pos - this.chunkStart;
-    const len = this.chunk.readUInt32LE(rel) + this.chunk.readUInt32LE(rel + 4) * 2 ** 32;
-    if (!this.isBuffered(8 + len)) return null;
-    this.pos += 8 + len;
-    return this.chunk.toString("utf8", rel + 8, rel + 8 + len);
+  /**
+   * `count` strings (an array's items). Strings already buffered are decoded in one loop; one
+   * that is not is read by {@link string}, which also reports any problem with it.
+   */
+  async strings(count: number, what: string): Promise<string[]> {
+    const items: string[] = [];
+    while (items.length < count) {
+      const rel = this.pos - this.chunkStart;
+      this.pos += decodeStrings(this.chunk, rel, count - items.length, items);
+      if (items.length < count) items.push(await this.string(`${what}[${items.length}]`));
+    }
+    return items;
   }
 
   async valueType(what: string): Promise<GgufValueType> {
@@ -152,6 +157,29 @@ class HeaderReader {
     if (t > GgufValueType.FLOAT64) throw this.fail(`unknown value type ${t} for ${what}`, at);
     return t as GgufValueType;
   }
+}
+
+/** Payload bytes of the GGUF string (u64 length + bytes) at `at`, or -1 if it is cut off. */
+function bufferedLength(buf: Buffer, at: number): number {
+  if (at + 8 > buf.length) return -1;
+  const len = buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * 2 ** 32;
+  return len <= MAX_VALUE_BYTES && at + 8 + len <= buf.length ? len : -1;
+}
+
+/**
+ * Decodes up to `max` consecutive strings that lie entirely in `buf` from byte `at`, appending
+ * them to `out`; returns the bytes consumed. A plain loop, with no await or bounds bookkeeping
+ * per string: a vocabulary holds hundreds of thousands of them.
+ */
+function decodeStrings(buf: Buffer, at: number, max: number, out: string[]): number {
+  let p = at;
+  for (let n = 0; n < max; n++) {
+    const len = bufferedLength(buf, p);
+    if (len < 0) break;
+    out.push(buf.toString("utf8", p + 8, p + 8 + len));
+    p += 8 + len;
+  }
+  return p - at;
 }
 
 /** Smallest encoded size of one item of `type` (a string is at least its u64 length). */
@@ -197,9 +225,7 @@ async function readArray(r: HeaderReader, what: string, depth: number): Promise<
   if (numeric !== undefined) return { itemType, items: await readNumbers(r, itemType, count, what) };
   if (itemType === GgufValueType.BOOL) return { itemType, items: await readBools(r, count, what) };
   if (itemType === GgufValueType.STRING) {
-    const items: string[] = [];
-    for (let i = 0; i < count; i++) items.push(r.bufferedString() ?? (await r.string(`${what}[${i}]`)));
-    return { itemType, items };
+    return { itemType, items: await r.strings(count, what) };
   }
   if (depth >= MAX_ARRAY_DEPTH) throw r.fail(`${what}: arrays nested deeper than ${MAX_ARRAY_DEPTH}`, at);
   const items: GgufArray[] = [];

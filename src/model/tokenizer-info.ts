@@ -46,7 +46,6 @@ export interface TokenizerInfo {
   isSpecial(id: number): boolean;
 }
 
-const encoder = new TextEncoder();
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
 
 /** GPT-2 character (as a code point, all below 324) → byte; -1 for other code points. */
@@ -74,49 +73,84 @@ function flagsOf(type: number): number {
   }
 }
 
-/** The output bytes of one token, as llama.cpp's `token_to_piece` with special = false. */
-function pieceBytes(vocab: Vocab, text: string, flags: number): Uint8Array {
-  if (flags & (TokenFlag.SPECIAL | TokenFlag.UNUSED)) return new Uint8Array(0);
-  if (flags & TokenFlag.USER_DEFINED) return encoder.encode(text);
-  if (flags & TokenFlag.BYTE) {
-    const m = BYTE_TOKEN.exec(text);
-    return m ? Uint8Array.of(Number.parseInt(m[1] as string, 16)) : encoder.encode(text);
+/** Writes the UTF-8 of code point `cp` (a lone surrogate as U+FFFD, as TextEncoder) at `at`. */
+function putCodePoint(out: Uint8Array, at: number, cp: number): number {
+  let n = at;
+  const c = cp >= 0xd800 && cp < 0xe000 ? 0xfffd : cp;
+  if (c < 0x80) out[n++] = c;
+  else if (c < 0x800) {
+    out[n++] = 0xc0 | (c >> 6);
+    out[n++] = 0x80 | (c & 0x3f);
+  } else if (c < 0x10000) {
+    out[n++] = 0xe0 | (c >> 12);
+    out[n++] = 0x80 | ((c >> 6) & 0x3f);
+    out[n++] = 0x80 | (c & 0x3f);
+  } else {
+    out[n++] = 0xf0 | (c >> 18);
+    out[n++] = 0x80 | ((c >> 12) & 0x3f);
+    out[n++] = 0x80 | ((c >> 6) & 0x3f);
+    out[n++] = 0x80 | (c & 0x3f);
   }
-  if (vocab.kind === "spm") return encoder.encode(text.replaceAll("▁", " "));
-  const out = new Uint8Array(text.length * 3);
-  let n = 0;
+  return n;
+}
+
+/** How the characters of a token's text become output bytes. */
+enum Mapping {
+  /** UTF-8 as is. */
+  TEXT,
+  /** UTF-8, with SentencePiece's `▁` written as a space. */
+  SPM,
+  /** Each GPT-2 byte character is its byte; other characters (llama.cpp: [UNK_BYTE_…]) UTF-8. */
+  GPT2,
+}
+
+/** Writes the bytes of `text` under `mapping` at `at` (room: 3 bytes per UTF-16 unit); returns the end. */
+function putText(out: Uint8Array, at: number, text: string, mapping: Mapping): number {
+  let n = at;
   for (let i = 0; i < text.length; i++) {
-    const b = GPT2_BYTE[text.charCodeAt(i)] ?? -1;
+    const unit = text.charCodeAt(i);
+    const b = mapping === Mapping.GPT2 ? (GPT2_BYTE[unit] ?? -1) : unit < 0x80 ? unit : -1;
     if (b >= 0) out[n++] = b;
+    else if (mapping === Mapping.SPM && unit === 0x2581) out[n++] = 0x20;
     else {
-      // Not a GPT-2 byte character (llama.cpp would print [UNK_BYTE_…]): keep its UTF-8.
-      const cp = text.codePointAt(i) ?? 0;
-      n += encoder.encodeInto(String.fromCodePoint(cp), out.subarray(n)).written;
+      const cp = text.codePointAt(i) as number;
       if (cp > 0xffff) i++;
+      n = putCodePoint(out, n, cp);
     }
   }
-  return out.slice(0, n);
+  return n;
+}
+
+/** Writes the output bytes of one token, as llama.cpp's `token_to_piece` with special = false. */
+function putPiece(out: Uint8Array, at: number, vocab: Vocab, text: string, flags: number): number {
+  if (flags & (TokenFlag.SPECIAL | TokenFlag.UNUSED)) return at;
+  if (flags & TokenFlag.USER_DEFINED) return putText(out, at, text, Mapping.TEXT);
+  if (flags & TokenFlag.BYTE) {
+    const m = BYTE_TOKEN.exec(text);
+    if (m === null) return putText(out, at, text, Mapping.TEXT);
+    out[at] = Number.parseInt(m[1] as string, 16);
+    return at + 1;
+  }
+  return putText(out, at, text, vocab.kind === "spm" ? Mapping.SPM : Mapping.GPT2);
 }
 
 /** Builds the {@link TokenizerInfo} of `vocab` (reads it; keeps no reference to its arrays). */
 export function tokenizerInfoFromVocab(vocab: Vocab): TokenizerInfo {
   const n = vocab.tokens.length;
   const tokenFlags = new Uint8Array(n);
-  const pieces: Uint8Array[] = new Array(n);
   const offsets = new Uint32Array(n + 1);
+  let numUnits = 0;
+  for (let id = 0; id < n; id++) numUnits += (vocab.tokens[id] ?? "").length;
+  // One pass into a buffer of the largest size (3 bytes per UTF-16 unit), then trimmed.
+  const room = new Uint8Array(3 * numUnits);
   for (let id = 0; id < n; id++) {
     const flags = flagsOf(vocab.tokenTypes[id] ?? 0);
     tokenFlags[id] = flags;
-    const piece = pieceBytes(vocab, vocab.tokens[id] ?? "", flags);
-    pieces[id] = piece;
-    offsets[id + 1] = (offsets[id] as number) + piece.length;
+    offsets[id + 1] = putPiece(room, offsets[id] as number, vocab, vocab.tokens[id] ?? "", flags);
   }
   for (const id of vocab.eogIds)
     if (id >= 0 && id < n) tokenFlags[id] = (tokenFlags[id] as number) | TokenFlag.EOG;
-  const bytes = new Uint8Array(offsets[n] as number);
-  pieces.forEach((p, id) => {
-    bytes.set(p, offsets[id]);
-  });
+  const bytes = room.slice(0, offsets[n]);
   return {
     vocabSize: n,
     kind: vocab.kind,

@@ -107,3 +107,148 @@ export function mergeSymbols(
   }
   return symbols.filter((s) => s.length > 0);
 }
+
+/** How symbol ids merge: rules found by pair, each with a priority and a resulting id. */
+export interface SymbolRules {
+  /** The rule merging symbol `left` with the symbol `right` after it, or -1 when none does. */
+  find(left: number, right: number): number;
+  /** Priority of a rule (lower merges first). */
+  priority(rule: number): number;
+  /** Symbol id that a rule's merge of symbol `left` with `right` produces. */
+  result(rule: number, left: number, right: number): number;
+}
+
+/** Scratch room of a new SymbolMerger, in symbols. */
+const INITIAL_SYMBOLS = 256;
+/** Scratch room kept between calls, in symbols (a longer text's room is given back). */
+const MAX_KEPT_SYMBOLS = 1 << 16;
+
+/**
+ * {@link mergeSymbols} over symbol ids, with the candidates in typed arrays (a heap of
+ * candidate indices) instead of objects: a long SPM fragment queues millions of candidates.
+ * One per encoder; its scratch space is reused between calls.
+ */
+export class SymbolMerger {
+  private prev = new Int32Array(0);
+  private next = new Int32Array(0);
+  // Candidate c: merge symbol left[c] with right[c], queued when their lengths summed to size[c].
+  private priorities = new Float64Array(0);
+  private lefts = new Int32Array(0);
+  private rights = new Int32Array(0);
+  private sizes = new Int32Array(0);
+  private rules = new Int32Array(0);
+  /** Min-heap of candidate indices (lowest priority, then leftmost, first). */
+  private heap = new Int32Array(0);
+  private numCandidates = 0;
+  private heapSize = 0;
+
+  constructor(private readonly symbolRules: SymbolRules) {
+    // Room for typical words up front: growing replaces the arrays, which deoptimizes callers.
+    this.reserve(INITIAL_SYMBOLS);
+  }
+
+  /**
+   * Merges `ids[0, n)` (symbol ids; `lens` their lengths, which only tell stale candidates
+   * apart) in place, exactly as mergeSymbols; returns the number of symbols left, which are
+   * then `ids[0, count)`. Both arrays are the caller's; `lens` is overwritten.
+   */
+  merge(ids: Int32Array, lens: Int32Array, n: number): number {
+    this.reserve(n);
+    const { prev, next } = this;
+    for (let i = 0; i < n; i++) {
+      prev[i] = i - 1;
+      next[i] = i + 1 < n ? i + 1 : -1;
+    }
+    this.numCandidates = 0;
+    this.heapSize = 0;
+    for (let i = 1; i < n; i++) this.tryAdd(ids, lens, i - 1, i);
+    while (this.heapSize > 0) {
+      const c = this.pop();
+      const left = this.lefts[c] as number;
+      const right = this.rights[c] as number;
+      const a = lens[left] as number;
+      const b = lens[right] as number;
+      if (a === 0 || b === 0 || a + b !== this.sizes[c]) continue; // stale, as in mergeSymbols
+      ids[left] = this.symbolRules.result(this.rules[c] as number, ids[left] as number, ids[right] as number);
+      lens[left] = a + b;
+      lens[right] = 0;
+      const after = next[right] as number;
+      next[left] = after;
+      if (after >= 0) prev[after] = left;
+      this.tryAdd(ids, lens, prev[left] as number, left);
+      this.tryAdd(ids, lens, left, after);
+    }
+    let count = 0;
+    for (let i = 0; i < n; i++) if ((lens[i] as number) > 0) ids[count++] = ids[i] as number;
+    if (this.prev.length > MAX_KEPT_SYMBOLS) this.reserve(INITIAL_SYMBOLS, true); // give a huge text's room back
+    return count;
+  }
+
+  private tryAdd(ids: Int32Array, lens: Int32Array, left: number, right: number): void {
+    if (left < 0 || right < 0) return;
+    const rule = this.symbolRules.find(ids[left] as number, ids[right] as number);
+    if (rule < 0) return;
+    // At most n - 1 initial candidates and 2 per merge (n - 1 merges at most): 3n fit.
+    const c = this.numCandidates++;
+    this.priorities[c] = this.symbolRules.priority(rule);
+    this.lefts[c] = left;
+    this.rights[c] = right;
+    this.sizes[c] = (lens[left] as number) + (lens[right] as number);
+    this.rules[c] = rule;
+    this.push(c);
+  }
+
+  /** Whether candidate x pops before candidate y. */
+  private before(x: number, y: number): boolean {
+    const px = this.priorities[x] as number;
+    const py = this.priorities[y] as number;
+    return px < py || (px === py && (this.lefts[x] as number) < (this.lefts[y] as number));
+  }
+
+  private push(c: number): void {
+    const h = this.heap;
+    let i = this.heapSize++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = h[parent] as number;
+      if (!this.before(c, p)) break;
+      h[i] = p;
+      i = parent;
+    }
+    h[i] = c;
+  }
+
+  private pop(): number {
+    const h = this.heap;
+    const top = h[0] as number;
+    const last = h[--this.heapSize] as number;
+    const n = this.heapSize;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const child = r < n && this.before(h[r] as number, h[l] as number) ? r : l;
+      const c = h[child] as number;
+      if (!this.before(c, last)) break;
+      h[i] = c;
+      i = child;
+    }
+    h[i] = last;
+    return top;
+  }
+
+  /** Makes room for `n` symbols and their 3n candidates (`shrink`: exactly that room). */
+  private reserve(n: number, shrink = false): void {
+    if (this.prev.length >= n && !shrink) return;
+    const cap = shrink ? n : Math.max(n, 2 * this.prev.length);
+    this.prev = new Int32Array(cap);
+    this.next = new Int32Array(cap);
+    this.priorities = new Float64Array(3 * cap);
+    this.lefts = new Int32Array(3 * cap);
+    this.rights = new Int32Array(3 * cap);
+    this.sizes = new Int32Array(3 * cap);
+    this.rules = new Int32Array(3 * cap);
+    this.heap = new Int32Array(3 * cap);
+  }
+}

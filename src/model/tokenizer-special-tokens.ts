@@ -78,6 +78,11 @@ const FIM_EOG_TEXTS = new Set([
   "<|file_sep|>",
 ]);
 
+/** First UTF-16 unit of every text above: a cheap test that rules out almost every token. */
+const FIRST_UNITS: ReadonlySet<number> = new Set(
+  [...EOG_TEXTS, ...FIM_EOG_TEXTS, ...FIM_CONTROL_TEXTS].map((t) => t.charCodeAt(0)),
+);
+
 /**
  * Whether an added token that Hugging Face marks non-special should still be a control token,
  * as `convert_hf_to_gguf.py` (`does_token_look_special`) decides: `<|...|>`, `<｜...｜>`,
@@ -99,6 +104,7 @@ export function applySpecialTokenHeuristics(vocab: Vocab, extraEogIds: readonly 
   // Only the few texts the rules name matter; for duplicates the last id wins, as in llama.cpp.
   const byText = new Map<string, number>();
   vocab.tokens.forEach((text, id) => {
+    if (!FIRST_UNITS.has(text.charCodeAt(0))) return;
     if (EOG_TEXTS.has(text) || FIM_EOG_TEXTS.has(text) || FIM_CONTROL_TEXTS.has(text)) byText.set(text, id);
   });
   if (vocab.eotId === null)

@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../errors.js";
 import type { VocabName } from "./presets.js";
 import { type Tokenizer, tokenizerFromTokenizerJson } from "./tokenizer.js";
-import { TokenFlag } from "./tokenizer-info.js";
+import { TokenFlag, tokenizerInfoFromVocab } from "./tokenizer-info.js";
+import { TokenType } from "./tokenizer-token-type.js";
+import type { Vocab } from "./vocab.js";
 import { loadPackagedTokenizer } from "./vocab-sources.js";
 
 const cache = new Map<VocabName, Tokenizer>();
@@ -173,5 +175,56 @@ describe("byte-level BPE tokenizers (Llama 3, Qwen3 vocabularies)", () => {
   it("keeps a leading byte-order mark and lone surrogates become U+FFFD as in llama.cpp", () => {
     expect(qwen3.decode(qwen3.encode("\uFEFFx"))).toBe("\uFEFFx");
     expect(qwen3.decode(qwen3.encode("a\uD800b"))).toBe("a\uFFFDb");
+  });
+});
+
+describe("token bytes of unusual tokens", () => {
+  const vocab = (kind: "spm" | "bpe", tokens: string[], types: number[]): Vocab => ({
+    kind,
+    pre: kind === "bpe" ? "qwen2" : null,
+    tokens,
+    scores: null,
+    tokenTypes: Int32Array.from(types),
+    merges: kind === "bpe" ? [] : null,
+    bosId: null,
+    eosId: null,
+    unkId: null,
+    padId: null,
+    eotId: null,
+    eogIds: [],
+    addBos: false,
+    addEos: false,
+    addSpacePrefix: false,
+    chatTemplate: null,
+  });
+  const enc = (s: string) => Array.from(new TextEncoder().encode(s));
+  const { NORMAL, CONTROL, USER_DEFINED, UNUSED, BYTE } = TokenType;
+
+  it("SPM: ▁ is a space, byte tokens are their byte, lone surrogates are U+FFFD", () => {
+    const tokens = ["▁a▁", "é😀", "x\uD800y", "<0x0A>", "<0xZZ>", "<s>", "▁user▁", "<pad>"];
+    const info = tokenizerInfoFromVocab(
+      vocab("spm", tokens, [NORMAL, NORMAL, NORMAL, BYTE, BYTE, CONTROL, USER_DEFINED, UNUSED]),
+    );
+    const got = tokens.map((_, id) => Array.from(info.tokenBytes(id)));
+    expect(got).toEqual([
+      enc(" a "),
+      enc("é😀"),
+      enc("x\uFFFDy"),
+      [10],
+      enc("<0xZZ>"),
+      [],
+      enc("▁user▁"),
+      [],
+    ]);
+    expect(info.bytes.length).toBe(info.offsets[tokens.length]);
+  });
+
+  it("byte-level: GPT-2 characters are bytes, other characters their UTF-8", () => {
+    const tokens = ["Ġthe", "Ċ", "ä¸Ń", "é中😀", "\uDC00", "Ġ<|x|>"];
+    const info = tokenizerInfoFromVocab(
+      vocab("bpe", tokens, [NORMAL, NORMAL, NORMAL, NORMAL, NORMAL, USER_DEFINED]),
+    );
+    const got = tokens.map((_, id) => Array.from(info.tokenBytes(id)));
+    expect(got).toEqual([enc(" the"), [10], enc("中"), [0xe9, ...enc("中😀")], enc("\uFFFD"), enc("Ġ<|x|>")]);
   });
 });

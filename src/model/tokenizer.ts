@@ -5,8 +5,9 @@
 import { InvalidArgumentError } from "../errors.js";
 import { type DecodeOptions, type Detokenizer, IncrementalDetokenizer } from "./detokenizer.js";
 import { BpeEncoder } from "./tokenizer-bpe.js";
-import { type TokenizerInfo, tokenizerInfoFromVocab } from "./tokenizer-info.js";
+import { TokenFlag, type TokenizerInfo, tokenizerInfoFromVocab } from "./tokenizer-info.js";
 import { vocabFromTokenizerJson } from "./tokenizer-json.js";
+import { TextTable } from "./tokenizer-lookup.js";
 import { type Fragment, SpecialTokenMatcher } from "./tokenizer-partition.js";
 import { preTokenizerFor } from "./tokenizer-pre.js";
 import { SpmEncoder } from "./tokenizer-spm.js";
@@ -88,14 +89,12 @@ class VocabTokenizer implements Tokenizer {
     } = vocab);
     this.eogIds = this.info.eogIds;
     this.eog = new Set(this.eogIds);
-    const tokenToId = new Map<string, number>();
-    vocab.tokens.forEach((t, id) => {
-      tokenToId.set(t, id);
-    });
     this.specials = new SpecialTokenMatcher(vocab);
-    this.encodeFragment = makeFragmentEncoder(vocab, tokenToId);
+    this.encodeFragment = makeFragmentEncoder(vocab, new TextTable(vocab.tokens));
+    const flags = this.info.tokenFlags;
     for (let id = 0; id < this.vocabSize; id++) {
-      if (this.info.isSpecial(id)) this.specialBytes.set(id, encoder.encode(vocab.tokens[id]));
+      if ((flags[id] as number) & TokenFlag.SPECIAL)
+        this.specialBytes.set(id, encoder.encode(vocab.tokens[id]));
     }
   }
 
@@ -193,16 +192,13 @@ function toWellFormed(text: string): string {
   return text.replace(LONE_SURROGATE, "\uFFFD");
 }
 
-function makeFragmentEncoder(
-  vocab: Vocab,
-  tokenToId: Map<string, number>,
-): (text: string, out: number[]) => void {
+function makeFragmentEncoder(vocab: Vocab, table: TextTable): (text: string, out: number[]) => void {
   if (vocab.kind === "spm") {
     const scores = vocab.scores ?? new Float32Array(vocab.tokens.length);
-    const spm = new SpmEncoder(tokenToId, scores, vocab.unkId);
+    const spm = new SpmEncoder(vocab.tokens, table, scores, vocab.unkId);
     return (text, out) => spm.encode(text, out);
   }
-  const bpe = new BpeEncoder(tokenToId, vocab.merges ?? [], preTokenizerFor(vocab.pre));
+  const bpe = new BpeEncoder(vocab.tokens, table, vocab.merges ?? [], preTokenizerFor(vocab.pre));
   return (text, out) => bpe.encode(text, out);
 }
 

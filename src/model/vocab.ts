@@ -88,7 +88,7 @@ export function vocabFromGguf(file: GgufFile): Vocab {
     );
   }
   const kind = model === "llama" ? "spm" : "bpe";
-  const tokens = [...requireMetaStringArray(file, `${K}tokens`)];
+  const tokens = requireMetaStringArray(file, `${K}tokens`).slice();
   const n = tokens.length;
   if (n === 0) throw new ModelFormatError(file.path, `${K}tokens is empty`);
   const scores = readScores(file, n);
@@ -103,7 +103,7 @@ export function vocabFromGguf(file: GgufFile): Vocab {
     tokens,
     scores,
     tokenTypes,
-    merges: kind === "bpe" && merges ? [...merges] : null,
+    merges: kind === "bpe" && merges ? merges.slice() : null,
     ...ids,
     eogIds: [],
     addBos: metaBool(file, `${K}add_bos_token`) ?? defaultAddBos(kind, metaString(file, `${K}pre`)),
@@ -133,7 +133,7 @@ function readTokenTypes(file: GgufFile, n: number): Int32Array {
   if (raw.length !== n) {
     throw new ModelFormatError(file.path, `${K}token_type has ${raw.length} entries for ${n} tokens`);
   }
-  const types = Int32Array.from(raw);
+  const types = raw instanceof Int32Array ? raw.slice() : Int32Array.from(raw);
   for (let i = 0; i < n; i++) {
     const t = types[i] ?? 0;
     if (t < 0 || t > TokenType.BYTE)

@@ -1,0 +1,41 @@
+// The Runner class exported to JavaScript: init(config) maps a model and sizes the KV pool,
+// step(input) runs one forward pass + sampling off the event loop, dispose() frees everything.
+// Both init and step return promises and never throw synchronously; bad input rejects with
+// an Error naming the problem. One call at a time per Runner.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "runner_core.h"
+#include "step_input.h"
+
+namespace tokenflow {
+
+class Runner : public Napi::ObjectWrap<Runner> {
+ public:
+  // Adds the `Runner` constructor to exports.
+  static void register_class(Napi::Env env, Napi::Object exports);
+  explicit Runner(const Napi::CallbackInfo& info);
+
+ private:
+  friend class InitWorker;
+  friend class StepWorker;
+
+  Napi::Value init(const Napi::CallbackInfo& info);
+  Napi::Value step(const Napi::CallbackInfo& info);
+  Napi::Value dispose(const Napi::CallbackInfo& info);
+  Napi::Value info(const Napi::CallbackInfo& info);
+  Napi::Object info_object(Napi::Env env) const;
+  // Called on the JS thread when a worker finishes.
+  void finish_call();
+
+  std::unique_ptr<RunnerCore> core_;
+  bool busy_ = false;      // an init or step is in flight
+  bool disposed_ = false;  // dispose() was called (frees when no call is in flight)
+  StepInput input_;
+  StepOutput output_;
+};
+
+}  // namespace tokenflow
