@@ -73,3 +73,31 @@ export class UnsupportedSchemaError extends ServingError {
     this.pointer = pointer;
   }
 }
+
+/** The engine's waiting queue is full; the server answers 503 with `Retry-After`. */
+export class QueueFullError extends ServingError {
+  constructor(message = "the request queue is full; retry later") {
+    super("queue_full", message);
+  }
+}
+
+/** The engine is stopping or stopped and accepts no new requests (server: 503). */
+export class EngineStoppedError extends ServingError {
+  constructor(message = "the engine is shutting down") {
+    super("engine_stopped", message);
+  }
+}
+
+/** Prompt plus max tokens do not fit the model context or the KV cache (server: 400). */
+export class ContextLengthExceededError extends ServingError {
+  constructor(message: string) {
+    super("context_length_exceeded", message);
+  }
+}
+
+/** A request failed inside the engine (a runtime step or a constraint failed); others go on. */
+export class RequestFailedError extends ServingError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("request_failed", message, options);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * A compiled grammar: immutable to its users (xgrammar's CompiledGrammar). It holds the byte
+ * CFG, the engine chosen (the Pre³ DPDA when the grammar is LR(1), else Earley) and why, and the
+ * lazily grown, memoised tables matchers share: DPDA edges and the mask cache.
+ */
+
+import { GrammarError } from "../errors.js";
+import type { TokenizerInfo } from "../model/tokenizer-info.js";
+import type { ByteCfg } from "./byte-cfg.js";
+import { Dpda } from "./dpda.js";
+import { DpdaCore } from "./dpda-core.js";
+import { DpdaMaskWalker } from "./dpda-mask.js";
+import { EarleyCore } from "./earley-core.js";
+import { buildLrAutomaton, type LrAutomaton } from "./lr-automaton.js";
+import type { LrConflict } from "./lr-conflicts.js";
+import { analyzeGrammar } from "./lr-grammar.js";
+import { MaskCache } from "./mask-cache.js";
+import type { MatcherCore } from "./matcher-core.js";
+import { rewriteTailRecursion } from "./tail-recursion.js";
+import type { VocabTrie } from "./vocab-trie.js";
+
+/** Which matcher engine a grammar uses. */
+export type GrammarEngine = "dpda" | "earley";
+
+/** Compile options (all optional). */
+export interface CompileOptions {
+  /** Largest LR automaton tried before falling back to Earley (default 20,000 states). */
+  readonly maxLrStates?: number;
+  /** Force an engine (tests, benchmarks); default: DPDA when LR(1), else Earley. */
+  readonly engine?: GrammarEngine;
+  /** Mask cache budget in int32 words (default 8M = 32 MiB). */
+  readonly maskCacheWords?: number;
+}
+
+/** Size and timing figures of a compiled grammar. */
+export interface CompiledGrammarStats {
+  readonly numProductions: number;
+  readonly numNonterminals: number;
+  readonly numAtoms: number;
+  /** LR construction used ("lalr1", or canonical "lr1" when LALR had conflicts), or null. */
+  readonly lrKind: "lalr1" | "lr1" | null;
+  readonly numLrStates: number;
+  readonly compileMs: number;
+}
+
+/** A grammar ready for matching against one vocabulary. */
+export class CompiledGrammar {
+  /** The engine matchers of this grammar use. */
+  readonly engine: GrammarEngine;
+  /** Why the DPDA is not used (first conflict, size limit), or null when it is. */
+  readonly fallbackReason: string | null;
+  /** Every LR conflict of the last construction tried (empty for the DPDA). */
+  readonly conflicts: readonly LrConflict[];
+  readonly stats: CompiledGrammarStats;
+  /** @internal The DPDA (engine "dpda"), else null. */
+  readonly dpda: Dpda | null;
+  /** @internal The LR automaton behind the DPDA, else null. */
+  readonly lr: LrAutomaton | null;
+  private readonly walker: DpdaMaskWalker;
+  private readonly maskCache: MaskCache | null;
+
+  constructor(
+    /** Content key (hash of the grammar and options). */
+    readonly key: string,
+    /** The normalised byte CFG. */
+    readonly cfg: ByteCfg,
+    readonly tokenizerInfo: TokenizerInfo,
+    readonly trie: VocabTrie,
+    options: CompileOptions = {},
+    /** `performance.now()` when compilation began (lowering included), for `stats.compileMs`. */
+    startedAtMs = performance.now(),
+  ) {
+    const chosen = chooseEngine(cfg, options);
+    this.engine = chosen.lr ? "dpda" : "earley";
+    this.fallbackReason = chosen.reason;
+    this.conflicts = chosen.conflicts;
+    this.lr = chosen.lr;
+    this.dpda = chosen.lr ? new Dpda(chosen.lr) : null;
+    this.walker = new DpdaMaskWalker(trie);
+    this.maskCache = chosen.lr
+      ? new MaskCache(chosen.lr.numStates, trie.wordsPerRow, options.maskCacheWords ?? 8 << 20)
+      : null;
+    this.stats = {
+      numProductions: cfg.prods.length,
+      numNonterminals: cfg.names.length,
+      numAtoms: chosen.numAtoms,
+      lrKind: chosen.lr?.kind ?? null,
+      numLrStates: chosen.lr?.numStates ?? 0,
+      compileMs: performance.now() - startedAtMs,
+    };
+  }
+
+  /** Int32 words per mask row: ⌈vocabSize / 32⌉. */
+  get wordsPerRow(): number {
+    return this.trie.wordsPerRow;
+  }
+
+  /** @internal A fresh engine state for one matcher. */
+  newCore(maxStackDepth: number): MatcherCore {
+    if (this.dpda && this.lr)
+      return new DpdaCore(this.dpda, this.lr.numStates, maxStackDepth, this.walker, this.maskCache);
+    return new EarleyCore(this.cfg, this.trie);
+  }
+}
+
+interface EngineChoice {
+  readonly lr: LrAutomaton | null;
+  readonly reason: string | null;
+  readonly conflicts: readonly LrConflict[];
+  readonly numAtoms: number;
+}
+
+/**
+ * The grammar with tail recursion made left-recursive, then as written; for each, LALR(1) and,
+ * on reduce/reduce conflicts (LALR merges can add those), canonical LR(1). The first without
+ * conflicts gives the DPDA; if none, Earley with the original grammar's first conflict.
+ */
+function chooseEngine(cfg: ByteCfg, options: CompileOptions): EngineChoice {
+  const rewritten = options.engine === "earley" ? null : rewriteTailRecursion(cfg);
+  if (rewritten) {
+    const choice = tryLr(rewritten, options);
+    if (choice.lr) return choice;
+  }
+  return tryLr(cfg, options);
+}
+
+function tryLr(cfg: ByteCfg, options: CompileOptions): EngineChoice {
+  const g = analyzeGrammar(cfg);
+  const numAtoms = g.atoms.numAtoms;
+  if (options.engine === "earley")
+    return { lr: null, reason: "engine forced to earley", conflicts: [], numAtoms };
+  const maxStates = options.maxLrStates ?? 20_000;
+  let conflicts: readonly LrConflict[] = [];
+  for (const kind of ["lalr1", "lr1"] as const) {
+    try {
+      const lr = buildLrAutomaton(g, kind, maxStates);
+      if (lr.conflicts.length === 0) return { lr, reason: null, conflicts: [], numAtoms };
+      conflicts = lr.conflicts;
+      if (!lr.conflicts.some((c) => c.kind === "reduce/reduce")) break;
+    } catch (e) {
+      if (!(e instanceof GrammarError)) throw e;
+      if (conflicts.length === 0)
+        return { lr: null, reason: `not compiled to a DPDA: ${e.message}`, conflicts, numAtoms };
+      break;
+    }
+  }
+  const first = conflicts[0] as LrConflict;
+  const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : "";
+  return { lr: null, reason: `grammar is not LR(1): ${first.message}${more}`, conflicts, numAtoms };
+}

@@ -1,0 +1,180 @@
+/**
+ * Pre³'s deterministic pushdown automaton over an LR(1) automaton without conflicts.
+ *
+ * The stack holds LR state ids; its top is the current state. For each (state, atom) the DPDA
+ * has prefix-conditioned "direct jump" edges: every reduce/goto chain the atom triggers plus the
+ * final shift, folded into one edge "pop k entries, push Q". Which edge fires depends on stack
+ * entries below the top; the guards of one (state, atom) are organised as a decision tree whose
+ * branch nodes read one stack position (depth below the top) and switch on its value, so
+ * selecting an edge costs O(positions checked), never a scan over guards.
+ *
+ * Edges are built lazily, the first time a (state, atom, stack context) is met, by running the
+ * LR reduce loop once on that context, and memoised. A leaf is an edge, a rejection, or (on the
+ * end-of-input column) acceptance; each leaf records the deepest stack position its guard read.
+ */
+
+import { IntPairMap, IntVec } from "./int-vec.js";
+import type { LrAutomaton } from "./lr-automaton.js";
+
+/** Node kinds of the guard decision trees. */
+export const NodeKind = { BRANCH: 0, EDGE: 1, REJECT: 2, ACCEPT: 3 } as const;
+
+/** Result of simulating one atom on a stack: what to insert in the decision tree. */
+interface Simulation {
+  /** (depth, value) pairs read below the top, in reading order, depths increasing. */
+  readonly reads: number[];
+  readonly kind: number;
+  readonly pop: number;
+  readonly push: number[];
+}
+
+/**
+ * The DPDA of one LR automaton: lazily built, memoised edges in typed arrays. Shared by all
+ * matchers of a compiled grammar (single-threaded; building is invisible to callers).
+ */
+export class Dpda {
+  readonly numCols: number;
+  readonly eof: number;
+  /** Atom of each byte, -1 for bytes never accepted. */
+  readonly byteToAtom: Int16Array;
+  private readonly action: Int32Array;
+  private readonly gotoTable: Int32Array;
+  private readonly numNonterminals: number;
+  private readonly prodLen: Int32Array;
+  private readonly prodLhs: Int32Array;
+  /** Decision tree root per (state, col); -1 until built. */
+  private readonly roots: Int32Array;
+  /** Per node: kind and argument (branch: depth read; leaf: deepest depth its guard read). */
+  readonly nodeKind = new IntVec(1024);
+  readonly nodeDepth = new IntVec(1024);
+  /** Per node: edge id (EDGE leaves), else -1. */
+  readonly nodeEdge = new IntVec(1024);
+  private readonly children = new IntPairMap(1024);
+  /** Edges: pop count, and push sequence `pushPool[pushStart[e] .. pushStart[e] + pushLen[e])` bottom-first. */
+  readonly edgePop = new IntVec(256);
+  readonly edgePushStart = new IntVec(256);
+  readonly edgePushLen = new IntVec(256);
+  readonly pushPool = new IntVec(1024);
+  private readonly edgeIds = new Map<string, number>();
+
+  constructor(lr: LrAutomaton) {
+    const g = lr.grammar;
+    this.numCols = g.numCols;
+    this.eof = g.eof;
+    this.byteToAtom = g.atoms.byteToAtom;
+    this.action = lr.action;
+    this.gotoTable = lr.gotoTable;
+    this.numNonterminals = g.numNonterminals;
+    this.prodLen = Int32Array.from(g.prodRhs, (r) => r.length);
+    this.prodLhs = g.prodLhs;
+    this.roots = new Int32Array(lr.numStates * g.numCols).fill(-1);
+  }
+
+  /** Number of edges built so far. */
+  get numEdges(): number {
+    return this.edgePop.length;
+  }
+
+  /** Number of decision-tree nodes built so far. */
+  get numNodes(): number {
+    return this.nodeKind.length;
+  }
+
+  /**
+   * The leaf node selected by atom column `col` on `stack[0 .. sp)` (top = `stack[sp - 1]`),
+   * building it if needed. Returns -1 only when the guard reads below `base` (the stack below
+   * `base` is unknown: used for context-independent precomputation).
+   */
+  select(stack: Int32Array, sp: number, col: number, base = 0): number {
+    let node = this.roots[(stack[sp - 1] as number) * this.numCols + col] as number;
+    const kinds = this.nodeKind.data;
+    while (node >= 0 && kinds[node] === NodeKind.BRANCH) {
+      const idx = sp - 1 - (this.nodeDepth.data[node] as number);
+      if (idx < base) return -1;
+      node = this.children.get(node, stack[idx] as number);
+    }
+    if (node >= 0) return node;
+    const sim = this.simulate(stack, sp, col, base);
+    return sim === null ? -1 : this.insert(stack[sp - 1] as number, col, sim);
+  }
+
+  /** Runs the LR reduce loop for `col` on the stack; null if it reads below `base`. */
+  private simulate(stack: Int32Array, sp: number, col: number, base: number): Simulation | null {
+    const reads: number[] = [];
+    const virt: number[] = [];
+    let realTop = sp;
+    let lastRead = sp - 1;
+    let state = stack[sp - 1] as number;
+    for (;;) {
+      const act = this.action[state * this.numCols + col] as number;
+      if (act === 0) return { reads, kind: NodeKind.REJECT, pop: 0, push: [] };
+      if (act > 0) {
+        virt.push(act - 1);
+        return { reads, kind: NodeKind.EDGE, pop: sp - realTop, push: virt };
+      }
+      const p = -act - 1;
+      if (p === 0) return { reads, kind: NodeKind.ACCEPT, pop: 0, push: [] };
+      const n = this.prodLen[p] as number;
+      const fromVirt = Math.min(n, virt.length);
+      virt.length -= fromVirt;
+      realTop -= n - fromVirt;
+      let q: number;
+      if (virt.length > 0) q = virt[virt.length - 1] as number;
+      else {
+        const idx = realTop - 1;
+        if (idx < base) return null;
+        q = stack[idx] as number;
+        if (idx < lastRead) {
+          reads.push(sp - 1 - idx, q);
+          lastRead = idx;
+        }
+      }
+      state = this.gotoTable[q * this.numNonterminals + (this.prodLhs[p] as number)] as number;
+      virt.push(state);
+    }
+  }
+
+  private newNode(kind: number, depth: number, edge: number): number {
+    this.nodeKind.push(kind);
+    this.nodeDepth.push(depth);
+    return this.nodeEdge.push(edge);
+  }
+
+  private leaf(sim: Simulation): number {
+    const depth = sim.reads.length > 0 ? (sim.reads[sim.reads.length - 2] as number) : 0;
+    return this.newNode(sim.kind, depth, sim.kind === NodeKind.EDGE ? this.edge(sim.pop, sim.push) : -1);
+  }
+
+  private edge(pop: number, push: number[]): number {
+    const key = `${pop}:${push.join(",")}`;
+    let e = this.edgeIds.get(key);
+    if (e === undefined) {
+      e = this.edgePop.push(pop);
+      this.edgePushStart.push(this.pushPool.length);
+      this.edgePushLen.push(push.length);
+      for (const s of push) this.pushPool.push(s);
+      this.edgeIds.set(key, e);
+    }
+    return e;
+  }
+
+  /** Inserts a simulated path into the decision tree of (state, col); returns its leaf. */
+  private insert(state: number, col: number, sim: Simulation): number {
+    const r = sim.reads;
+    const rootIdx = state * this.numCols + col;
+    let node = this.roots[rootIdx] as number;
+    if (node < 0) {
+      node = r.length === 0 ? this.leaf(sim) : this.newNode(NodeKind.BRANCH, r[0] as number, -1);
+      this.roots[rootIdx] = node;
+    }
+    for (let i = 0; i < r.length; i += 2) {
+      let child = this.children.get(node, r[i + 1] as number);
+      if (child < 0) {
+        child = i + 2 < r.length ? this.newNode(NodeKind.BRANCH, r[i + 2] as number, -1) : this.leaf(sim);
+        this.children.set(node, r[i + 1] as number, child);
+      }
+      node = child;
+    }
+    return node;
+  }
+}

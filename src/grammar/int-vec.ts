@@ -1,0 +1,92 @@
+/**
+ * Small growable typed-array containers for lazily built automaton tables: an int32 vector and
+ * an open-addressing map from (int, int) pairs to ints. No per-operation allocation.
+ */
+
+/** A growable Int32Array; `data` is valid up to `length` and is replaced when it grows. */
+export class IntVec {
+  data: Int32Array;
+  length = 0;
+
+  constructor(capacity = 64) {
+    this.data = new Int32Array(Math.max(4, capacity));
+  }
+
+  /** Appends `v`; returns its index. */
+  push(v: number): number {
+    if (this.length === this.data.length) {
+      const next = new Int32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length] = v;
+    return this.length++;
+  }
+
+  /** A copy of the contents. */
+  toArray(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+/** Map from pairs of non-negative int32 keys to non-negative int32 values; `get` misses give -1. */
+export class IntPairMap {
+  private keysA: Int32Array;
+  private keysB: Int32Array;
+  private vals: Int32Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = 1024) {
+    let cap = 16;
+    while (cap < capacity * 2) cap *= 2;
+    this.keysA = new Int32Array(cap).fill(-1);
+    this.keysB = new Int32Array(cap);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  /** The value of (a, b), or -1. */
+  get(a: number, b: number): number {
+    let i = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & this.mask;
+    for (;;) {
+      const ka = this.keysA[i] as number;
+      if (ka === -1) return -1;
+      if (ka === a && this.keysB[i] === b) return this.vals[i] as number;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Sets (a, b) → v. */
+  set(a: number, b: number, v: number): void {
+    if ((this.size + 1) * 2 > this.keysA.length) this.grow();
+    let i = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & this.mask;
+    for (;;) {
+      const ka = this.keysA[i] as number;
+      if (ka === -1) {
+        this.keysA[i] = a;
+        this.keysB[i] = b;
+        this.vals[i] = v;
+        this.size++;
+        return;
+      }
+      if (ka === a && this.keysB[i] === b) {
+        this.vals[i] = v;
+        return;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  private grow(): void {
+    const { keysA, keysB, vals } = this;
+    const cap = keysA.length * 2;
+    this.keysA = new Int32Array(cap).fill(-1);
+    this.keysB = new Int32Array(cap);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.size = 0;
+    for (let i = 0; i < keysA.length; i++)
+      if (keysA[i] !== -1) this.set(keysA[i] as number, keysB[i] as number, vals[i] as number);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * A byte trie over a vocabulary, flattened in DFS pre-order with subtree ends, so a mask walk
+ * visits nodes left to right and skips a whole subtree on a rejected byte. Built once per
+ * TokenizerInfo (by GrammarCompiler) and shared by every grammar compiled against it.
+ */
+
+import { TokenFlag, type TokenizerInfo } from "../model/tokenizer-info.js";
+
+/** The flattened trie. Node 0 is the root (empty prefix). Arrays are owned by the trie. */
+export interface VocabTrie {
+  readonly vocabSize: number;
+  /** Int32 words per mask row: ⌈vocabSize / 32⌉. */
+  readonly wordsPerRow: number;
+  readonly numNodes: number;
+  /** Byte on the edge into each node (root: 0). */
+  readonly nodeByte: Uint8Array;
+  /** Depth of each node (root 0) = length of its byte prefix. */
+  readonly nodeDepth: Uint16Array;
+  /** Parent of each node (root: -1). */
+  readonly nodeParent: Int32Array;
+  /** Index of the first node after each node's subtree. */
+  readonly subtreeEnd: Int32Array;
+  /** Tokens whose bytes end at node n: `tokenIds[tokenStart[n] .. tokenStart[n + 1])`. */
+  readonly tokenStart: Int32Array;
+  readonly tokenIds: Int32Array;
+  /** End-of-generation token ids (allowed only when the output is complete). */
+  readonly eogIds: Int32Array;
+  /** Longest token in bytes. */
+  readonly maxTokenBytes: number;
+}
+
+/** Whether token `id` can appear as text (not special, unused or end-of-generation; non-empty). */
+function isTextToken(info: TokenizerInfo, id: number): boolean {
+  const flags = info.tokenFlags[id] ?? 0;
+  if (flags & (TokenFlag.SPECIAL | TokenFlag.UNUSED | TokenFlag.EOG)) return false;
+  return (info.offsets[id + 1] as number) > (info.offsets[id] as number);
+}
+
+/** Builds the trie of `info`'s text tokens (special and unused tokens never appear). */
+export function buildVocabTrie(info: TokenizerInfo): VocabTrie {
+  const buf = Buffer.from(info.bytes.buffer, info.bytes.byteOffset, info.bytes.byteLength);
+  const view = (id: number) => buf.subarray(info.offsets[id], info.offsets[id + 1]);
+  const ids: number[] = [];
+  for (let id = 0; id < info.vocabSize; id++) if (isTextToken(info, id)) ids.push(id);
+  ids.sort((a, b) => Buffer.compare(view(a), view(b)) || a - b);
+  const nodeByte: number[] = [0];
+  const nodeDepth: number[] = [0];
+  const nodeParent: number[] = [-1];
+  const subtreeEnd: number[] = [0];
+  const endNode: number[] = [];
+  const path: number[] = [0];
+  let prev: Buffer = Buffer.alloc(0);
+  let maxTokenBytes = 0;
+  ids.forEach((id) => {
+    const cur = view(id);
+    maxTokenBytes = Math.max(maxTokenBytes, cur.length);
+    let lcp = 0;
+    while (lcp < prev.length && lcp < cur.length && prev[lcp] === cur[lcp]) lcp++;
+    while (path.length - 1 > lcp) subtreeEnd[path.pop() as number] = nodeByte.length;
+    for (let d = lcp; d < cur.length; d++) {
+      nodeParent.push(path[path.length - 1] as number);
+      path.push(nodeByte.length);
+      nodeByte.push(cur[d] as number);
+      nodeDepth.push(d + 1);
+      subtreeEnd.push(0);
+    }
+    endNode.push(path[path.length - 1] as number);
+    prev = cur;
+  });
+  while (path.length > 0) subtreeEnd[path.pop() as number] = nodeByte.length;
+  const numNodes = nodeByte.length;
+  // Tokens ending at a node are consecutive in sorted order: count them per node.
+  const counts = new Int32Array(numNodes);
+  for (const n of endNode) counts[n] = (counts[n] as number) + 1;
+  const tokenStart = new Int32Array(numNodes + 1);
+  for (let n = 0; n < numNodes; n++) tokenStart[n + 1] = (tokenStart[n] as number) + (counts[n] as number);
+  return {
+    vocabSize: info.vocabSize,
+    wordsPerRow: (info.vocabSize + 31) >> 5,
+    numNodes,
+    nodeByte: Uint8Array.from(nodeByte),
+    nodeDepth: Uint16Array.from(nodeDepth),
+    nodeParent: Int32Array.from(nodeParent),
+    subtreeEnd: Int32Array.from(subtreeEnd),
+    tokenStart,
+    tokenIds: Int32Array.from(ids),
+    eogIds: Int32Array.from(info.eogIds.filter((id) => id >= 0 && id < info.vocabSize)),
+    maxTokenBytes,
+  };
+}
