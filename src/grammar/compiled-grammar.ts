@@ -56,7 +56,7 @@ export class CompiledGrammar {
   readonly dpda: Dpda | null;
   /** @internal The LR automaton behind the DPDA, else null. */
   readonly lr: LrAutomaton | null;
-  private readonly walker: DpdaMaskWalker;
+  private readonly walker: DpdaMaskWalker | null;
   private readonly maskCache: MaskCache | null;
 
   constructor(
@@ -76,7 +76,7 @@ export class CompiledGrammar {
     this.conflicts = chosen.conflicts;
     this.lr = chosen.lr;
     this.dpda = chosen.lr ? new Dpda(chosen.lr) : null;
-    this.walker = new DpdaMaskWalker(trie);
+    this.walker = this.dpda ? new DpdaMaskWalker(trie, this.dpda) : null;
     this.maskCache = chosen.lr
       ? new MaskCache(chosen.lr.numStates, trie.wordsPerRow, options.maskCacheWords ?? 8 << 20)
       : null;
@@ -97,7 +97,7 @@ export class CompiledGrammar {
 
   /** @internal A fresh engine state for one matcher. */
   newCore(maxStackDepth: number): MatcherCore {
-    if (this.dpda && this.lr)
+    if (this.dpda && this.lr && this.walker)
       return new DpdaCore(this.dpda, this.lr.numStates, maxStackDepth, this.walker, this.maskCache);
     return new EarleyCore(this.cfg, this.trie);
   }

@@ -1,28 +1,35 @@
 /**
  * Token masks for the DPDA engine: a walk of the vocabulary trie from the request's
- * configuration, one DPDA step per trie edge (undone on the way back), skipping the whole subtree
- * of a rejected byte. Two caches make repeated work cheap:
+ * configuration, one DPDA transition per trie edge, skipping the whole subtree of a rejected
+ * byte. Two caches make repeated work cheap:
  *
  * - the exact mask cache (MaskCache), keyed by the stack entries a walk read: a context met
  *   before costs one row copy;
- * - shallow partial masks, keyed by the top `shallowDepth` stack entries: a walk that treats the
+ * - shallow partial masks, keyed by the top 2..8 stack entries: a walk that treats the
  *   stack below them as unknown decides most tokens (accepted or rejected, XGrammar's
  *   context-independent tokens) and lists the trie nodes whose outcome depends on deeper
  *   entries. A new deep context (say a string nested somewhere new) then walks only those
  *   subtrees instead of the whole vocabulary.
  *
+ * Walks run over WalkConfigs: the configurations a walk reaches are interned and their
+ * transitions memoised, so a trie node costs one table read, not a DPDA step and its undo.
+ *
  * No allocation per token or per node.
  */
 
+import type { Dpda } from "./dpda.js";
 import type { DpdaStack } from "./dpda-stack.js";
 import { IntVec } from "./int-vec.js";
 import type { MaskCache } from "./mask-cache.js";
 import type { VocabTrie } from "./vocab-trie.js";
+import { Trans, WalkConfigs } from "./walk-configs.js";
 
 /** Tokens decided from the top entries alone, and the trie nodes left to walk with the full stack. */
 interface PartialMask {
   readonly bits: Int32Array;
   readonly uncertain: Int32Array;
+  /** Trie nodes under `uncertain`. */
+  readonly uncertainNodes: number;
   /** End of input: 1 accept, 0 reject, -1 depends on deeper entries. */
   readonly eos: number;
   /** Deepest position (below the top) the partial walk read. */
@@ -33,22 +40,28 @@ interface PartialMask {
 
 /** Scratch space and partial-mask cache for walks of one compiled grammar (single-threaded). */
 export class DpdaMaskWalker {
-  private readonly levelSp: Int32Array;
-  private readonly levelUndo: Int32Array;
+  /** Configuration at each trie depth of the current walk. */
+  private readonly levelCfg: Int32Array;
   private readonly path: Int32Array;
   private readonly partials = new Map<string, PartialMask>();
   private readonly uncertain = new IntVec(1024);
+  private readonly cfgs: WalkConfigs;
   private partialWords = 0;
 
   constructor(
     private readonly trie: VocabTrie,
-    /** Stack entries a partial mask is keyed by (0 disables partial masks). */
-    private readonly shallowDepth = 4,
+    dpda: Dpda,
+    /** Most stack entries a partial mask is keyed by (0 disables partial masks). */
+    private readonly shallowDepth = 8,
     private readonly partialBudgetWords = 8 << 20,
+    /** Fewest stack entries a partial mask is keyed by. */
+    private readonly minShallowDepth = 2,
+    /** Walk configurations with a memoised transition row (tests lower it). */
+    rowCap?: number,
   ) {
-    this.levelSp = new Int32Array(trie.maxTokenBytes + 2);
-    this.levelUndo = new Int32Array(trie.maxTokenBytes + 2);
+    this.levelCfg = new Int32Array(trie.maxTokenBytes + 2);
     this.path = new Int32Array(trie.maxTokenBytes + 2);
+    this.cfgs = new WalkConfigs(dpda, rowCap);
   }
 
   /**
@@ -58,105 +71,137 @@ export class DpdaMaskWalker {
   fill(st: DpdaStack, mask: Int32Array, offset: number, cache: MaskCache | null): void {
     if (cache?.fill(st.stack, st.sp, st.maxDepth, mask, offset)) return;
     const sp0 = st.sp;
-    let partial = this.shallowDepth > 0 && sp0 > this.shallowDepth ? this.partial(st) : null;
+    let partial = this.shallowDepth > 0 ? this.partial(st) : null;
     if (partial && sp0 + partial.growth > st.maxDepth) partial = null;
+    const cfgs = this.cfgs;
+    const root = cfgs.begin(st.stack, sp0, 0, st.maxDepth);
     st.resetWatermarks();
     let accepting: boolean;
     if (partial) {
       mask.set(partial.bits, offset);
-      st.lowWater = sp0 - 1 - partial.depthRead;
-      st.highWater = sp0 + partial.growth;
-      for (const u of partial.uncertain) this.walkFrom(st, u, mask, offset);
+      cfgs.lowWater = sp0 - 1 - partial.depthRead;
+      cfgs.highWater = sp0 + partial.growth;
+      for (const u of partial.uncertain) this.walkFrom(root, u, mask, offset);
       accepting = partial.eos === -1 ? st.isAccepting() : partial.eos === 1;
     } else {
       mask.fill(0, offset, offset + this.trie.wordsPerRow);
-      this.walkRange(st, 1, this.trie.numNodes, 0, mask, offset, 0);
+      this.walkRange(1, this.trie.numNodes, 0, root, mask, offset);
       accepting = st.isAccepting();
     }
     if (accepting) for (const id of this.trie.eogIds) setBit(mask, offset, id);
-    if (cache && !st.overflowed) cache.store(st.stack, sp0, st.lowWater, st.highWater - sp0, mask, offset);
+    const low = Math.min(cfgs.lowWater, st.lowWater);
+    if (cache && !cfgs.overflowed) cache.store(st.stack, sp0, low, cfgs.highWater - sp0, mask, offset);
   }
 
-  /** The partial mask of the top `shallowDepth` entries, computed on first use. */
+  /**
+   * The partial mask of the fewest top entries (`minShallowDepth` up to `shallowDepth`)
+   * that leaves at most 1/8 of the trie uncertain, computed on first use. Shallow keys are
+   * shared by many contexts (a string body nested anywhere), so most new contexts then walk
+   * only the few subtrees that read deeper (the closing quote).
+   */
   private partial(st: DpdaStack): PartialMask | null {
+    const limit = this.trie.numNodes >> 3;
+    for (let k = Math.min(this.minShallowDepth, this.shallowDepth); k <= this.shallowDepth; k++) {
+      if (st.sp <= k) return null;
+      const p = this.partialAt(st, k);
+      if (p && (p.uncertainNodes <= limit || k === this.shallowDepth)) return p;
+    }
+    return null;
+  }
+
+  /** The partial mask of the top `depth` entries (cached); null when over budget or too deep. */
+  private partialAt(st: DpdaStack, depth: number): PartialMask | null {
     const sp0 = st.sp;
-    const key = st.stack.subarray(sp0 - this.shallowDepth, sp0).join(",");
+    const key = `${depth}:${st.stack.subarray(sp0 - depth, sp0).join(",")}`;
     const hit = this.partials.get(key);
     if (hit) return hit;
     if (this.partialWords + this.trie.wordsPerRow > this.partialBudgetWords) return null;
     const bits = new Int32Array(this.trie.wordsPerRow);
-    const base = sp0 - this.shallowDepth;
-    st.resetWatermarks();
+    const base = sp0 - depth;
+    const cfgs = this.cfgs;
+    const root = cfgs.begin(st.stack, sp0, base, st.maxDepth);
     this.uncertain.length = 0;
-    this.walkRange(st, 1, this.trie.numNodes, 0, bits, 0, base);
+    this.walkRange(1, this.trie.numNodes, 0, root, bits, 0);
+    st.resetWatermarks();
     const eos = st.acceptingAbove(base);
-    if (st.overflowed) return null;
+    if (cfgs.overflowed) return null;
+    const uncertain = this.uncertain.toArray();
+    let uncertainNodes = 0;
+    for (const u of uncertain) uncertainNodes += (this.trie.subtreeEnd[u] as number) - u;
     const p: PartialMask = {
       bits,
-      uncertain: this.uncertain.toArray(),
+      uncertain,
+      uncertainNodes,
       eos,
-      depthRead: sp0 - 1 - st.lowWater,
-      growth: st.highWater - sp0,
+      depthRead: sp0 - 1 - Math.min(cfgs.lowWater, st.lowWater),
+      growth: cfgs.highWater - sp0,
     };
     this.partialWords += bits.length + p.uncertain.length;
     this.partials.set(key, p);
     return p;
   }
 
-  /** Walks node `u`'s subtree from the full stack: replays its prefix, walks, undoes everything. */
-  private walkFrom(st: DpdaStack, u: number, mask: Int32Array, offset: number): void {
+  /** Walks node `u`'s subtree from configuration `root`: follows its prefix, then walks. */
+  private walkFrom(root: number, u: number, mask: Int32Array, offset: number): void {
     const t = this.trie;
-    const d = t.nodeDepth[u] as number;
     let n = 0;
     for (let a = t.nodeParent[u] as number; a > 0; a = t.nodeParent[a] as number) this.path[n++] = a;
-    let replayed = 0;
+    let c = root;
     for (let k = n - 1; k >= 0; k--) {
-      this.levelSp[replayed + 1] = st.sp;
-      this.levelUndo[replayed + 1] = st.undoLog.length;
-      if (!st.step(t.nodeByte[this.path[k] as number] as number)) break;
-      replayed++;
+      c = this.cfgs.next(c, t.nodeByte[this.path[k] as number] as number);
+      if (c < 0) return;
     }
-    if (replayed === d - 1) this.walkRange(st, u, t.subtreeEnd[u] as number, d - 1, mask, offset, 0);
-    for (; replayed > 0; replayed--)
-      st.undoStep(this.levelSp[replayed] as number, this.levelUndo[replayed] as number);
+    this.walkRange(u, t.subtreeEnd[u] as number, (t.nodeDepth[u] as number) - 1, c, mask, offset);
   }
 
   /**
-   * Walks trie nodes `from .. to` (whole subtrees at depth > `depth0`, the configuration being
-   * that of depth `depth0`), setting bits of accepted tokens. With `base > 0`, nodes whose step
-   * reads below stack index `base` are appended to `this.uncertain` and their subtrees skipped.
+   * Walks trie nodes `from .. to` (whole subtrees at depth > `depth0`, from configuration `cfg0`
+   * at depth `depth0`), setting bits of accepted tokens. Nodes whose step reads below the
+   * phase's base are appended to `this.uncertain` and their subtrees skipped.
    */
   private walkRange(
-    st: DpdaStack,
     from: number,
     to: number,
     depth0: number,
+    cfg0: number,
     mask: Int32Array,
     offset: number,
-    base: number,
   ): void {
-    const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds } = this.trie;
-    const levelSp = this.levelSp;
-    const levelUndo = this.levelUndo;
-    let depth = depth0;
+    const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds, subtreeBytes } = this.trie;
+    const levelCfg = this.levelCfg;
+    const cfgs = this.cfgs;
+    const trans = cfgs.trans;
+    const rows = cfgs.rowCap;
+    const rowBase = cfgs.rowBase;
+    levelCfg[depth0] = cfg0;
     let i = from;
     while (i < to) {
       const d = nodeDepth[i] as number;
-      for (; depth >= d; depth--) st.undoStep(levelSp[depth] as number, levelUndo[depth] as number);
-      levelSp[d] = st.sp;
-      levelUndo[d] = st.undoLog.length;
-      const r = st.stepAbove(nodeByte[i] as number, base);
-      if (r !== 1) {
-        if (r < 0) this.uncertain.push(i);
+      const p = levelCfg[d - 1] as number;
+      // The memoised transition, read inline (the hot path); computed on a miss.
+      const r = p - rowBase;
+      let c = r >= 0 && r < rows ? (trans[(r << 8) | (nodeByte[i] as number)] as number) : Trans.UNKNOWN;
+      if (c === Trans.UNKNOWN) c = cfgs.next(p, nodeByte[i] as number);
+      if (c < 0) {
+        if (c === Trans.UNCERTAIN) this.uncertain.push(i);
         i = subtreeEnd[i] as number;
         continue;
       }
-      depth = d;
-      for (let k = tokenStart[i] as number, end = tokenStart[i + 1] as number; k < end; k++)
+      const end = subtreeEnd[i] as number;
+      // Bytes that loop back to one configuration (a string body): if every byte of the subtree
+      // (this node's included) loops at `c`, every token below is accepted; take them at once.
+      // Checked where a loop is likely (the node's own byte loops, or a walk's first level).
+      if (end - i > 2 && (c === p || d === depth0 + 1) && cfgs.loopsOver(c, subtreeBytes, i << 3)) {
+        for (let k = tokenStart[i] as number, stop = tokenStart[end] as number; k < stop; k++)
+          setBit(mask, offset, tokenIds[k] as number);
+        i = end;
+        continue;
+      }
+      levelCfg[d] = c;
+      for (let k = tokenStart[i] as number, stop = tokenStart[i + 1] as number; k < stop; k++)
         setBit(mask, offset, tokenIds[k] as number);
       i++;
     }
-    for (; depth > depth0; depth--) st.undoStep(levelSp[depth] as number, levelUndo[depth] as number);
   }
 }
 

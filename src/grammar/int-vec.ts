@@ -46,6 +46,21 @@ export class IntPairMap {
     this.mask = cap - 1;
   }
 
+  /** Removes every entry (shrinks back to `capacity` when it grew far past it). */
+  clear(capacity = 1024): void {
+    if (this.size === 0) return;
+    if (this.keysA.length > capacity * 8) {
+      let cap = 16;
+      while (cap < capacity * 2) cap *= 2;
+      this.keysA = new Int32Array(cap);
+      this.keysB = new Int32Array(cap);
+      this.vals = new Int32Array(cap);
+      this.mask = cap - 1;
+    }
+    this.keysA.fill(-1);
+    this.size = 0;
+  }
+
   /** The value of (a, b), or -1. */
   get(a: number, b: number): number {
     let i = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & this.mask;

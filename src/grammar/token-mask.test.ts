@@ -4,6 +4,8 @@ import { vocabFromTokenizerJson } from "../model/vocab.js";
 import { loadPackagedTokenizer } from "../model/vocab-sources.js";
 import { tokenizerInfoFromByteStrings } from "./byte-tokenizer-info.js";
 import type { CompiledGrammar } from "./compiled-grammar.js";
+import type { Dpda } from "./dpda.js";
+import { DpdaMaskWalker } from "./dpda-mask.js";
 import type { DpdaStack } from "./dpda-stack.js";
 import { g } from "./grammar-ast.js";
 import { GrammarCompiler } from "./grammar-compiler.js";
@@ -121,6 +123,51 @@ describe("token masks, Llama-3 vocabulary", () => {
     console.log(
       `${states} states (${oracleMemo.size} distinct configurations): masks ${tMask.toFixed(0)} ms, oracle ${tOracle.toFixed(0)} ms`,
     );
+  }, 120_000);
+
+  it("every walk path (partial masks at each depth, full walks, unmemoised configurations) agrees", () => {
+    const dpda = json.dpda as Dpda;
+    // No exact cache: partial masks keyed by 2..4 entries, then by exactly 4, then none with
+    // only 4 memoised walk configurations (the rest stepped every time).
+    const walkers = [
+      new DpdaMaskWalker(compiler.trie, dpda),
+      new DpdaMaskWalker(compiler.trie, dpda, 4, 8 << 20, 4),
+      new DpdaMaskWalker(compiler.trie, dpda, 0, 0, 2, 4),
+    ];
+    const r = rng(11);
+    const words = json.wordsPerRow;
+    const want = new Int32Array(words);
+    const got = new Int32Array(words);
+    const alphabet = Array.from('{}[],:" 0123456789.eE-tfnul\\', (c) => c.charCodeAt(0));
+    let states = 0;
+    let oracleChecks = 0;
+    for (let doc = 0; states < 150; doc++) {
+      let bytes: Uint8Array = enc.encode(randomJsonText(r));
+      if (doc % 2 === 1) bytes = mutate(r, bytes, alphabet);
+      const m = new GrammarMatcher(json);
+      for (let at = 0; at <= bytes.length && states < 150; ) {
+        if (r() < 0.3) {
+          m.fillNextTokenMask(want, 0);
+          const st = stackOf(m);
+          const before = st.snapshot().join(",");
+          if (states % 10 === 0) {
+            expect(firstDifference(want, oracleMask(info, m, st)), `oracle, doc ${doc} at ${at}`).toBe(-1);
+            oracleChecks++;
+          }
+          for (const [k, w] of walkers.entries()) {
+            w.fill(st, got, 0, null);
+            const diff = firstDifference(got, want);
+            expect(diff, `walker ${k}, doc ${doc} at byte ${at}: token ${diff}`).toBe(-1);
+          }
+          expect(st.snapshot().join(",")).toBe(before);
+          states++;
+        }
+        const n = 1 + Math.floor(r() * 4);
+        if (at >= bytes.length || !m.acceptString(bytes.subarray(at, at + n))) break;
+        at += n;
+      }
+    }
+    expect(oracleChecks).toBeGreaterThan(10);
   }, 120_000);
 
   it("accepts real tokenizations token by token; EOS exactly at the end", async () => {

@@ -27,6 +27,12 @@ export interface VocabTrie {
   readonly eogIds: Int32Array;
   /** Longest token in bytes. */
   readonly maxTokenBytes: number;
+  /**
+   * The bytes on the edges of each node's subtree, its own edge included: a 256-bit set per
+   * node, words `subtreeBytes[n * 8 .. n * 8 + 8)`. Lets a walk accept a whole subtree at once
+   * when every byte in it loops back to the same configuration (string bodies).
+   */
+  readonly subtreeBytes: Int32Array;
 }
 
 /** Whether token `id` can appear as text (not special, unused or end-of-generation; non-empty). */
@@ -74,17 +80,33 @@ export function buildVocabTrie(info: TokenizerInfo): VocabTrie {
   for (const n of endNode) counts[n] = (counts[n] as number) + 1;
   const tokenStart = new Int32Array(numNodes + 1);
   for (let n = 0; n < numNodes; n++) tokenStart[n + 1] = (tokenStart[n] as number) + (counts[n] as number);
+  const parents = Int32Array.from(nodeParent);
+  const bytes = Uint8Array.from(nodeByte);
   return {
     vocabSize: info.vocabSize,
     wordsPerRow: (info.vocabSize + 31) >> 5,
     numNodes,
-    nodeByte: Uint8Array.from(nodeByte),
+    nodeByte: bytes,
     nodeDepth: Uint16Array.from(nodeDepth),
-    nodeParent: Int32Array.from(nodeParent),
+    nodeParent: parents,
     subtreeEnd: Int32Array.from(subtreeEnd),
     tokenStart,
     tokenIds: Int32Array.from(ids),
     eogIds: Int32Array.from(info.eogIds.filter((id) => id >= 0 && id < info.vocabSize)),
     maxTokenBytes,
+    subtreeBytes: subtreeByteSets(bytes, parents),
   };
+}
+
+/** Children before parents (reverse DFS order): each node's set is complete when it is merged up. */
+function subtreeByteSets(nodeByte: Uint8Array, nodeParent: Int32Array): Int32Array {
+  const sets = new Int32Array(nodeByte.length * 8);
+  for (let n = nodeByte.length - 1; n > 0; n--) {
+    const b = nodeByte[n] as number;
+    const at = n * 8;
+    sets[at + (b >> 5)] = (sets[at + (b >> 5)] as number) | (1 << (b & 31));
+    const up = (nodeParent[n] as number) * 8;
+    for (let w = 0; w < 8; w++) sets[up + w] = (sets[up + w] as number) | (sets[at + w] as number);
+  }
+  return sets;
 }
