@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GrammarError } from "../errors.js";
+import { prngUnit as rng } from "../test-support/prng.js";
 import { referenceAccepts } from "./front-end-reference-matcher.js";
 import { grammarFromRegex } from "./front-ends.js";
 import { type GrammarAst, type GrammarExpr, g } from "./grammar-ast.js";
@@ -11,17 +12,6 @@ function astOf(expr: GrammarExpr): GrammarAst {
 
 function matches(pattern: string, text: string): boolean {
   return referenceAccepts(astOf(parseRegex(pattern)), text);
-}
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ATOMS = ["a", "b", "c", "é", "\\.", "-", "[ab]", "[^a]", "[a-c]", "\\d", "\\w", "\\s", "\\D", "."];

@@ -1,3 +1,4 @@
+import { prngUnit } from "../test-support/prng.js";
 /**
  * Grammars and generators shared by the grammar tests: a JSON grammar written as a GrammarAst,
  * random JSON documents, random small grammars, random derivations of a byte CFG and mutations.
@@ -7,17 +8,8 @@
 import { type ByteCfg, type ByteSet, hasByte, isTerminal, prodsByLhs, terminalOf } from "./byte-cfg.js";
 import { type GrammarAst, type GrammarExpr, g } from "./grammar-ast.js";
 
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded generator of floats in [0, 1) (shared test PRNG). */
+export const rng = prngUnit;
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
 

@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { prngUnit as rng } from "../test-support/prng.js";
 import { BlockManager } from "./block-manager.js";
-
-/** A small seeded PRNG (mulberry32) so failures replay. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("BlockManager", () => {
   it("allocates ceil(tokens / blockTokens) blocks and grows tables in place", () => {

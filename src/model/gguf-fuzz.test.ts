@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelFormatError } from "../errors.js";
+import { prngU32 as prng } from "../test-support/prng.js";
 import { type GgmlTypeInfo, ggmlTypeByName } from "./ggml-types.js";
 import { readGguf } from "./gguf-reader.js";
 import {
@@ -50,18 +51,6 @@ function baseMetadata(): GgufMetadata {
 function baseTensor(name: string, dtype: "F32" | "F16" | "Q8_0", shape: number[]) {
   const values = new Float32Array(numElements(shape)).map((_, i) => Math.cos(i));
   return { name, type: type(dtype), shape, data: () => encodeTensor(values, dtype) };
-}
-
-/** Seeded PRNG (mulberry32) returning uint32. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
 }
 
 const EXTREMES_64 = [

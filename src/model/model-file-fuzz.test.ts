@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServingError } from "../errors.js";
+import { prngU32 as prng } from "../test-support/prng.js";
 import { makeModel } from "./make-model.js";
 import { openModel } from "./open-model.js";
 import { type ModelShape, PRESETS } from "./presets.js";
@@ -26,16 +27,6 @@ const shape: ModelShape = {
   ffn: 64,
   dtype: "F16",
 };
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 /** Opens a (possibly damaged) model fully; returns "ok" or the error, failing on non-ServingErrors. */
 async function openFully(path: string, named: string): Promise<string> {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgumentError, ModelFormatError, UnsupportedError } from "../errors.js";
+import { prngU32 as prng } from "../test-support/prng.js";
 import { type GgmlTypeInfo, ggmlTypeByName } from "./ggml-types.js";
 import {
   bf16BitsToF32,
@@ -41,18 +42,6 @@ function ggmlFp32ToFp16(f: number): number {
   const bits = toBits(base);
   const nonsign = ((bits >>> 13) & 0x7c00) + (bits & 0xfff);
   return (sign >>> 16) | (shl1w > 0xff000000 ? 0x7e00 : nonsign);
-}
-
-/** Seeded PRNG (mulberry32) returning uint32. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
 }
 
 describe("f16 conversion", () => {

@@ -5,22 +5,12 @@
  * token but merge, duplicate tokens and merges, merges that make non-tokens, missing bytes.
  */
 import { describe, expect, it } from "vitest";
+import { prngUnit as rng } from "../test-support/prng.js";
 import { BpeEncoder } from "./tokenizer-bpe.js";
 import { TextTable } from "./tokenizer-lookup.js";
 import { mergeSymbols } from "./tokenizer-merge.js";
 import { BYTE_TO_UNICODE, type PreTokenizer } from "./tokenizer-pre.js";
 import { SpmEncoder } from "./tokenizer-spm.js";
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function randomTexts(alphabet: readonly string[], count: number, seed: number): string[] {
   const next = rng(seed);

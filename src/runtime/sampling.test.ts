@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { prngUnit as rng } from "../test-support/prng.js";
 import { loadAddon } from "./addon.js";
 import type { SampleResultForTest, SamplingInputsForTest, SamplingParamsForTest } from "./addon-types.js";
 
@@ -10,18 +11,6 @@ function sample(
   inputs?: SamplingInputsForTest,
 ): SampleResultForTest {
   return addon.sampleRowForTest(Float32Array.from(logits), params, inputs);
-}
-
-/** Deterministic test data (mulberry32): every run sees the same numbers. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomLogits(next: () => number, vocab: number, scale = 4): Float32Array {

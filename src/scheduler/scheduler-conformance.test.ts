@@ -5,22 +5,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { BlockManager } from "../kv/block-manager.js";
+import { prngUnit as rng } from "../test-support/prng.js";
 import { FcfsPolicy } from "./fcfs-policy.js";
 import type { SchedulerPolicy } from "./policy.js";
 import { Scheduler } from "./scheduler.js";
 import { Sequence } from "./sequence.js";
 
 const POLICIES: [string, () => SchedulerPolicy][] = [["fcfs", () => new FcfsPolicy()]];
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const [name, makePolicy] of POLICIES) {
   describe(`Scheduler conformance: ${name}`, () => {
