@@ -101,3 +101,30 @@ export class RequestFailedError extends ServingError {
     super("request_failed", message, options);
   }
 }
+
+/** Codes the server produces; each has one status in `error-response.ts`. */
+export type ApiErrorCode =
+  | "model_not_found"
+  | "context_length_exceeded"
+  | "invalid_api_key"
+  | "server_shutting_down"
+  | "not_found"
+  | "method_not_allowed";
+
+/** An error produced by the HTTP layer itself (bad model, auth, overload...). */
+export class ApiError extends ServingError {
+  /** The request parameter at fault, when there is one (e.g. `model`, `messages`). */
+  readonly param: string | null;
+  /** For overload errors: seconds a client should wait before retrying; `null` otherwise. */
+  readonly retryAfterS: number | null;
+
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    options: { param?: string | null; retryAfterS?: number | null } = {},
+  ) {
+    super(code, message);
+    this.param = options.param ?? null;
+    this.retryAfterS = options.retryAfterS ?? null;
+  }
+}

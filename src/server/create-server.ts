@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
-import { ApiError } from "./api-errors.js";
+import { ApiError } from "../errors.js";
 import { handleChat } from "./chat-route.js";
 import { handleCompletion } from "./completions-route.js";
 import { errorResponse } from "./error-response.js";

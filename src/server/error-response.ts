@@ -3,8 +3,7 @@
  * (`{"error": {"message", "type", "param", "code"}}`). Every route, hook and the SSE writer use
  * {@link errorResponse}; nothing else decides a status for an error.
  */
-import { ServingError, UnsupportedSchemaError } from "../errors.js";
-import { ApiError } from "./api-errors.js";
+import { ApiError, ServingError, UnsupportedSchemaError } from "../errors.js";
 
 /** The body of an OpenAI error response. */
 export interface OpenAiErrorBody {

@@ -3,8 +3,7 @@
  * conditions, n, streaming), read and range-checked, and turned into engine requests.
  */
 import type { GenerationRequest, OutputConstraint, SamplingOptions } from "../engine/engine-types.js";
-import { InvalidArgumentError } from "../errors.js";
-import { ApiError } from "./api-errors.js";
+import { ApiError, InvalidArgumentError } from "../errors.js";
 import { nestedFields, type RequestFields, show, typeError } from "./request-fields.js";
 import type { ServedModel } from "./served-model.js";
 import { type ConstraintCompiler, readConstraint } from "./structured-output.js";

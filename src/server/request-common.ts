@@ -1,6 +1,6 @@
 /** Steps shared by the two generation endpoints. */
 import { randomUUID } from "node:crypto";
-import { ApiError } from "./api-errors.js";
+import { ApiError } from "../errors.js";
 import type { RequestFields } from "./request-fields.js";
 import type { ServedModel } from "./served-model.js";
 
