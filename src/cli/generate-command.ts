@@ -1,8 +1,19 @@
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "../errors.js";
+import {
+  grammarFromChoices,
+  grammarFromGbnf,
+  grammarFromJsonSchema,
+  grammarFromRegex,
+} from "../grammar/front-ends.js";
+import type { GrammarAst } from "../grammar/grammar-ast.js";
+import { GrammarCompiler } from "../grammar/grammar-compiler.js";
+import { GrammarMatcher } from "../grammar/grammar-matcher.js";
 import { openModel } from "../model/open-model.js";
+import type { Tokenizer } from "../model/tokenizer.js";
 import { tokenizerForModel } from "../model/tokenizer-for-model.js";
-import { generateSequences, kvBytesFor } from "../runtime/generate.js";
+import { generateSequences, kvBytesFor, type SequenceConstraint } from "../runtime/generate.js";
 import { NativeRunner } from "../runtime/native-runner.js";
 import { parseIntOption } from "./parse.js";
 
@@ -16,6 +27,43 @@ interface GenerateFlags {
   ignoreEos?: boolean;
   json?: boolean;
   threads?: number;
+  jsonSchema?: string;
+  grammar?: string;
+  regex?: string;
+  choices?: string;
+}
+
+/** The grammar of the constraint flags, or null when none is given (at most one may be). */
+async function constraintGrammar(flags: GenerateFlags): Promise<GrammarAst | null> {
+  const given = [flags.jsonSchema, flags.grammar, flags.regex, flags.choices].filter((f) => f !== undefined);
+  if (given.length > 1)
+    throw new InvalidArgumentError(
+      "give at most one of --json-schema, --grammar, --regex and --choices",
+      "grammar",
+    );
+  if (flags.jsonSchema !== undefined) {
+    let schema: unknown;
+    try {
+      schema = JSON.parse(await readFile(flags.jsonSchema, "utf8"));
+    } catch (err) {
+      throw new InvalidArgumentError(
+        `--json-schema ${flags.jsonSchema}: ${(err as Error).message}`,
+        "json-schema",
+      );
+    }
+    // Unenforceable keywords are refused by name (UnsupportedSchemaError), never dropped.
+    return grammarFromJsonSchema(schema).ast;
+  }
+  if (flags.grammar !== undefined) return grammarFromGbnf(await readFile(flags.grammar, "utf8"));
+  if (flags.regex !== undefined) return grammarFromRegex(flags.regex);
+  if (flags.choices !== undefined) return grammarFromChoices(flags.choices.split(","));
+  return null;
+}
+
+/** A matcher factory for `ast` over `tokenizer`'s vocabulary (compiled once). */
+function constraintFactory(ast: GrammarAst, tokenizer: Tokenizer): () => SequenceConstraint {
+  const compiled = new GrammarCompiler(tokenizer.info).compile(ast);
+  return () => new GrammarMatcher(compiled);
 }
 
 function parseTemperature(raw: string): number {
@@ -52,13 +100,21 @@ export function registerGenerate(program: Command, out: (s: string) => void): vo
     .option("--seed <n>", "sampling seed", parseIntOption("seed", 0, Number.MAX_SAFE_INTEGER), 0)
     .option("--threads <n>", "compute threads (default: all cores)", parseIntOption("threads", 1, 1024))
     .option("--ignore-eos", "keep generating past end-of-generation tokens")
-    .option("--json", 'print {"tokens":[...],"text":"..."}')
+    .option("--json", 'print {"tokens":[...],"text":"..."} (constrained: also "finish")')
+    .option("--json-schema <file>", "constrain the output to JSON matching this JSON Schema file")
+    .option("--grammar <file>", "constrain the output to this GBNF grammar (llama.cpp dialect)")
+    .option("--regex <pattern>", "constrain the whole output to this regular expression")
+    .option("--choices <a,b,c>", "constrain the output to one of these comma-separated strings")
     .action(async (flags: GenerateFlags) => {
       if ((flags.prompt === undefined) === (flags.tokens === undefined)) {
         throw new InvalidArgumentError("give exactly one of --prompt and --tokens", "prompt");
       }
+      const ast = await constraintGrammar(flags);
       const model = await openModel(flags.model);
       const tokenizer = model.vocab || model.tokenizerJson ? tokenizerForModel(model) : null;
+      if (ast && !tokenizer)
+        throw new InvalidArgumentError("a constrained output needs the model's tokenizer", "grammar");
+      const constraint = ast && tokenizer ? constraintFactory(ast, tokenizer) : null;
       const prompt =
         flags.tokens !== undefined
           ? parseTokenList(flags.tokens, model.spec.vocabSize)
@@ -81,12 +137,16 @@ export function registerGenerate(program: Command, out: (s: string) => void): vo
           maxTokens: flags.maxTokens,
           sampling,
           eogIds: eog,
+          ...(constraint ? { constraint } : {}),
         });
         const tokens = seq?.tokens ?? [];
         const text = tokenizer
           ? tokenizer.decode(tokens, { skipSpecial: true, stripLeadingSpace: false })
           : "";
-        out(flags.json ? `${JSON.stringify({ tokens, text })}\n` : `${text || tokens.join(" ")}\n`);
+        const finish = constraint ? { finish: seq?.finish } : {};
+        out(
+          flags.json ? `${JSON.stringify({ tokens, text, ...finish })}\n` : `${text || tokens.join(" ")}\n`,
+        );
       } finally {
         runner.dispose();
       }

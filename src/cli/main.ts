@@ -2,8 +2,10 @@ import { Command, CommanderError } from "commander";
 import { ServingError } from "../errors.js";
 import { registerBench } from "./bench-command.js";
 import { registerGenerate } from "./generate-command.js";
+import { registerGrammar } from "./grammar-command.js";
 import { registerInspect } from "./inspect-command.js";
 import { registerMakeModel } from "./make-model-command.js";
+import { registerServe } from "./serve-command.js";
 import { registerTokenize } from "./tokenize-command.js";
 
 /** Builds the `tokenflow` command tree. Output goes to the given writers (tests capture it). */
@@ -17,6 +19,8 @@ export function buildProgram(out: (s: string) => void): Command {
   registerInspect(program, out);
   registerGenerate(program, out);
   registerBench(program, out);
+  registerServe(program, out);
+  registerGrammar(program, out);
   return program;
 }
 

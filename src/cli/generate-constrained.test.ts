@@ -1,0 +1,259 @@
+/**
+ * Constrained generation end to end on a generated model with the Llama-3 vocabulary (random
+ * weights): 50 JSONSchemaBench schemas decoded under their grammar masks, every finished output
+ * parsed and validated with ajv; and `tokenflow generate` with each constraint flag.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Ajv, type ValidateFunction } from "ajv";
+import addFormatsImport from "ajv-formats";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { grammarFromJsonSchema } from "../grammar/front-ends.js";
+import { GrammarCompiler } from "../grammar/grammar-compiler.js";
+import { GrammarMatcher } from "../grammar/grammar-matcher.js";
+import { makeModel } from "../model/make-model.js";
+import { type OpenedModel, openModel } from "../model/open-model.js";
+import { type ModelShape, PRESETS } from "../model/presets.js";
+import type { Tokenizer } from "../model/tokenizer.js";
+import { tokenizerForModel } from "../model/tokenizer-for-model.js";
+import { generateSequences, kvBytesFor } from "../runtime/generate.js";
+import { NativeRunner } from "../runtime/native-runner.js";
+import { sharedPath } from "../test-support/shared-data.js";
+import { TEST_MODEL_DIR } from "../test-support/test-models.js";
+import { main } from "./main.js";
+
+const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
+
+/** PRESETS.small's architecture and vocabulary (llama3, so JSON tokens exist), tiny dims. */
+const SHAPE: ModelShape = {
+  ...(PRESETS.small as ModelShape),
+  dim: 64,
+  layers: 2,
+  heads: 4,
+  kvHeads: 2,
+  ffn: 128,
+};
+const SPLITS = ["Github_easy", "Glaiveai2K"] as const;
+const PER_SPLIT = 25;
+const MAX_TOKENS = 384;
+/**
+ * Sampling: a temperature far above the random model's logit range makes choices nearly uniform
+ * over the allowed tokens (at temperature 1 it repeats one token forever), and a bias of
+ * 11 × temperature on closing tokens (e^11 ≈ 60k against ~128k uniform tokens) ends most values
+ * within a few tokens.
+ */
+const TEMPERATURE = 10_000;
+const CLOSE_BIAS = 11 * TEMPERATURE;
+
+async function llama3ModelPath(): Promise<string> {
+  const path = join(TEST_MODEL_DIR, "constrained-llama3-v1.gguf");
+  if (existsSync(path)) return path;
+  await mkdir(TEST_MODEL_DIR, { recursive: true });
+  const partial = `${path}.${process.pid}.partial`;
+  try {
+    await makeModel({ shape: SHAPE, format: "gguf", seed: 5, out: partial, name: "constrained-llama3" });
+    await rename(partial, path);
+  } finally {
+    await rm(partial, { force: true });
+  }
+  return path;
+}
+
+interface PickedSchema {
+  readonly id: string;
+  readonly schema: unknown;
+  readonly validate: ValidateFunction;
+}
+
+/**
+ * The first PER_SPLIT schemas of each split (file order) that both our compiler and ajv
+ * compile; the skipped ones are counted per reason.
+ */
+async function pickSchemas(dir: string, ajv: Ajv, skipped: Record<string, number>): Promise<PickedSchema[]> {
+  const picked: PickedSchema[] = [];
+  for (const split of SPLITS) {
+    const lines = (await readFile(join(dir, `${split}.jsonl`), "utf8")).split("\n").filter(Boolean);
+    let n = 0;
+    for (const line of lines) {
+      if (n === PER_SPLIT) break;
+      const row = JSON.parse(line) as { id: string; schema: Record<string, unknown> };
+      try {
+        grammarFromJsonSchema(row.schema);
+      } catch {
+        skipped.refusedByOurs = (skipped.refusedByOurs ?? 0) + 1;
+        continue;
+      }
+      const { $schema: _ignored, ...forAjv } = row.schema;
+      let validate: ValidateFunction;
+      try {
+        validate = ajv.compile(forAjv);
+      } catch {
+        skipped.refusedByAjv = (skipped.refusedByAjv ?? 0) + 1;
+        continue;
+      }
+      picked.push({ id: row.id, schema: row.schema, validate });
+      n++;
+    }
+  }
+  return picked;
+}
+
+/**
+ * Tokens made only of `"`, `}`, `]` and `,`: under the mask they are allowed exactly when a
+ * value may end, and a bias on them makes a random model (which otherwise repeats one token
+ * forever inside a string or a number) finish its values.
+ */
+function closingBias(tokenizer: Tokenizer): Map<number, number> {
+  const bias = new Map<number, number>();
+  for (let id = 0; id < tokenizer.vocabSize; id++) {
+    const bytes = tokenizer.info.tokenBytes(id);
+    if (bytes.length > 0 && bytes.every((b) => b === 0x22 || b === 0x7d || b === 0x5d || b === 0x2c))
+      bias.set(id, CLOSE_BIAS);
+  }
+  return bias;
+}
+
+const benchDir = sharedPath("data/jsonschemabench");
+
+describe.skipIf(benchDir === null)("constrained generation on 50 JSONSchemaBench schemas", () => {
+  let model: OpenedModel;
+  let tokenizer: Tokenizer;
+
+  beforeAll(async () => {
+    model = await openModel(await llama3ModelPath());
+    tokenizer = tokenizerForModel(model);
+  });
+
+  it("every finished output parses and validates with ajv", async () => {
+    const ajv = addFormats(new Ajv({ strict: false, allErrors: false, validateFormats: true }));
+    const skipped: Record<string, number> = {};
+    const picked = await pickSchemas(benchDir as string, ajv, skipped);
+    expect(picked.length).toBe(SPLITS.length * PER_SPLIT);
+    const compiler = new GrammarCompiler(tokenizer.info);
+    const compiled = picked.map((p) => compiler.compile(grammarFromJsonSchema(p.schema).ast));
+    const prompt = tokenizer.encode("Answer in JSON:", { addBos: true });
+    const runner = await NativeRunner.create(model, {
+      kvCacheBytes: kvBytesFor(model.spec, picked.length, prompt.length + MAX_TOKENS),
+    });
+    try {
+      const seqs = await generateSequences(
+        runner,
+        picked.map(() => prompt),
+        {
+          maxTokens: MAX_TOKENS,
+          sampling: { temperature: TEMPERATURE, seed: 42, logitBias: closingBias(tokenizer) },
+          eogIds: new Set(model.spec.specialTokens.eogIds),
+          constraint: (i) => new GrammarMatcher(compiled[i] as (typeof compiled)[number]),
+        },
+      );
+      const samples: string[] = [];
+      const unfinished: string[] = [];
+      const invalid: string[] = [];
+      for (const [i, seq] of seqs.entries()) {
+        const p = picked[i] as PickedSchema;
+        expect(seq.finish, p.id).not.toBe("constraint_violation");
+        if (seq.finish !== "constraint_end") {
+          unfinished.push(`${p.id}: ${tokenizer.decode(seq.tokens, { skipSpecial: true }).slice(0, 160)}`);
+          continue;
+        }
+        const text = tokenizer.decode(seq.tokens.slice(0, -1), {
+          skipSpecial: true,
+          stripLeadingSpace: false,
+        });
+        if (i % 10 === 0) samples.push(text.slice(0, 120));
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          invalid.push(`${p.id}: does not parse: ${text.slice(0, 200)}`);
+          continue;
+        }
+        if (!p.validate(value))
+          invalid.push(`${p.id}: ${ajv.errorsText(p.validate.errors)}: ${text.slice(0, 200)}`);
+      }
+      console.log(
+        `constrained generation: ${picked.length} schemas, ${picked.length - unfinished.length} finished and ` +
+          `validated, ${unfinished.length} unfinished at ${MAX_TOKENS} tokens; skipped while picking: ${JSON.stringify(skipped)}; ` +
+          `samples: ${samples.join(" | ")}`,
+      );
+      expect(invalid).toEqual([]);
+      expect(unfinished).toEqual([]);
+    } finally {
+      runner.dispose();
+    }
+  });
+});
+
+describe("tokenflow generate with a constraint", () => {
+  let dir: string;
+  let modelPath: string;
+
+  beforeAll(async () => {
+    modelPath = await llama3ModelPath();
+    dir = await mkdtemp(join(tmpdir(), "tokenflow-constrained-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function generate(...flags: string[]): Promise<{ code: number; result: Record<string, unknown> }> {
+    let printed = "";
+    const argv = [
+      "node",
+      "tokenflow",
+      "generate",
+      "--model",
+      modelPath,
+      "--prompt",
+      "Answer:",
+      "--json",
+      ...flags,
+    ];
+    const code = await main(argv, (s) => {
+      printed += s;
+    });
+    return { code, result: code === 0 ? JSON.parse(printed) : {} };
+  }
+
+  it("--json-schema: a bounded schema ends with a valid instance", async () => {
+    const schema = {
+      type: "object",
+      properties: { ok: { type: "boolean" }, level: { enum: ["low", "high"] } },
+      required: ["ok", "level"],
+      additionalProperties: false,
+    };
+    const file = join(dir, "schema.json");
+    await writeFile(file, JSON.stringify(schema));
+    const { code, result } = await generate("--json-schema", file, "--max-tokens", "32");
+    expect(code).toBe(0);
+    expect(result.finish).toBe("constraint_end");
+    const value = JSON.parse(result.text as string);
+    expect(new Ajv().compile(schema)(value)).toBe(true);
+  });
+
+  it("--choices and --regex: the output is one of the choices / matches", async () => {
+    const c = await generate("--choices", "red,green,blue", "--max-tokens", "8");
+    expect(c.result.finish).toBe("constraint_end");
+    expect(["red", "green", "blue"]).toContain(c.result.text);
+    const r = await generate("--regex", "[0-9]{3}-[a-z]{2}", "--max-tokens", "16");
+    expect(r.result.finish).toBe("constraint_end");
+    expect(r.result.text).toMatch(/^[0-9]{3}-[a-z]{2}$/);
+  });
+
+  it("--grammar: a GBNF file constrains the output", async () => {
+    const file = join(dir, "yesno.gbnf");
+    await writeFile(file, 'root ::= ("yes" | "no") "!"\n');
+    const { result } = await generate("--grammar", file, "--max-tokens", "8");
+    expect(result.finish).toBe("constraint_end");
+    expect(["yes!", "no!"]).toContain(result.text);
+  });
+
+  it("refuses two constraints at once and an unsupported schema, naming the problem", async () => {
+    expect((await generate("--regex", "a", "--choices", "a,b")).code).toBe(1);
+    const file = join(dir, "bad.json");
+    await writeFile(file, JSON.stringify({ type: "string", patternProperties: { x: {} }, not: {} }));
+    expect((await generate("--json-schema", file)).code).toBe(1);
+  });
+});
