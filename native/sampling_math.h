@@ -7,20 +7,14 @@
 #include <cstdint>
 #include <cstring>
 
+#include "half.h"
+
 namespace tokenflow {
 namespace sampling_math {
 
-inline uint32_t as_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-
-inline float as_float(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
+// Bit casts shared with the kernels (half.h).
+inline uint32_t as_bits(float f) { return f32_to_bits(f); }
+inline float as_float(uint32_t u) { return bits_to_f32(u); }
 
 constexpr uint32_t kNegInfBits = 0xff800000u;
 
