@@ -70,18 +70,25 @@ class InitWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
 };
 
+// What a StepWorker runs: a whole step, its forward pass only, or the sampling of a deferred one.
+enum class StepPhase { Whole, ForwardOnly, SampleOnly };
+
 class StepWorker : public Napi::AsyncWorker {
  public:
-  StepWorker(Runner* runner, const Napi::Object& input)
+  StepWorker(Runner* runner, const Napi::Object& input, StepPhase phase)
       : Napi::AsyncWorker(runner->Env(), "tokenflow.Runner.step"),
         runner_(runner),
         self_(Napi::Persistent(runner->Value())),
         input_(Napi::Persistent(input)),
-        deferred_(Napi::Promise::Deferred::New(runner->Env())) {}
+        deferred_(Napi::Promise::Deferred::New(runner->Env())),
+        phase_(phase) {}
   Napi::Promise promise() const { return deferred_.Promise(); }
   void Execute() override {
     try {
-      runner_->core_->step(runner_->input_, runner_->output_);
+      RunnerCore& core = *runner_->core_;
+      if (phase_ == StepPhase::Whole) core.step(runner_->input_, runner_->output_);
+      if (phase_ == StepPhase::ForwardOnly) core.forward(runner_->input_, runner_->output_);
+      if (phase_ == StepPhase::SampleOnly) core.sample(runner_->input_, runner_->output_);
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -89,6 +96,7 @@ class StepWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Napi::Env env = Env();
     runner_->finish_call();
+    runner_->pending_sample_ = phase_ == StepPhase::ForwardOnly;
     try {
       deferred_.Resolve(result(env));
     } catch (const Napi::Error& e) {
@@ -104,15 +112,16 @@ class StepWorker : public Napi::AsyncWorker {
   Napi::Object result(Napi::Env env) {
     const Napi::Object in = input_.Value();
     const StepOutput& out = runner_->output_;
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("numSampled", static_cast<double>(runner_->input_.sampled_rows.size()));
+    r.Set("forwardMs", out.forward_ms);
+    r.Set("sampleMs", out.sample_ms);
+    if (phase_ == StepPhase::ForwardOnly) return r;
     write_back(in, "outTokens", napi_int32_array, out.tokens);
     write_back(in, "outLogprobs", napi_float32_array, out.logprobs);
     write_back(in, "outTopIds", napi_int32_array, out.top_ids);
     write_back(in, "outTopLogprobs", napi_float32_array, out.top_logprobs);
     if (runner_->input_.want_logits) write_back(in, "logitsOut", napi_float32_array, out.logits);
-    Napi::Object r = Napi::Object::New(env);
-    r.Set("numSampled", static_cast<double>(runner_->input_.sampled_rows.size()));
-    r.Set("forwardMs", out.forward_ms);
-    r.Set("sampleMs", out.sample_ms);
     return r;
   }
 
@@ -120,11 +129,13 @@ class StepWorker : public Napi::AsyncWorker {
   Napi::ObjectReference self_;
   Napi::ObjectReference input_;
   Napi::Promise::Deferred deferred_;
+  StepPhase phase_;
 };
 
 void Runner::register_class(Napi::Env env, Napi::Object exports) {
   Napi::Function cls = DefineClass(env, "Runner",
                                    {InstanceMethod("init", &Runner::init), InstanceMethod("step", &Runner::step),
+                                    InstanceMethod("sample", &Runner::sample),
                                     InstanceMethod("dispose", &Runner::dispose), InstanceMethod("info", &Runner::info)});
   exports.Set("Runner", cls);
 }
@@ -182,7 +193,31 @@ Napi::Value Runner::step(const Napi::CallbackInfo& info) {
   } catch (const Napi::Error& e) {
     return rejected(env, Napi::Error::New(env, std::string("step input: ") + e.Message()).Value());
   }
-  auto* worker = new StepWorker(this, input);
+  pending_sample_ = false;
+  auto* worker = new StepWorker(this, input, input_.defer_sampling ? StepPhase::ForwardOnly : StepPhase::Whole);
+  busy_ = true;
+  worker->Queue();
+  return worker->promise();
+}
+
+Napi::Value Runner::sample(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (disposed_) return rejected(env, "runner is disposed");
+  if (busy_) return rejected(env, "a step is already running on this runner (one step at a time)");
+  if (!core_ || !pending_sample_) return rejected(env, "sample(input) needs a step run with deferSampling first");
+  if (info.Length() < 1 || !info[0].IsObject()) return rejected(env, "sample(input): input must be an object");
+  const Napi::Object input = info[0].As<Napi::Object>();
+  try {
+    StepLimits lim;
+    lim.vocab_size = core_->config().vocab_size;
+    lim.num_blocks = core_->kv().num_blocks();
+    lim.max_batch_tokens = core_->max_batch_tokens();
+    parse_step_masks(input, lim, input_);
+  } catch (const Napi::Error& e) {
+    return rejected(env, Napi::Error::New(env, std::string("sample input: ") + e.Message()).Value());
+  }
+  pending_sample_ = false;
+  auto* worker = new StepWorker(this, input, StepPhase::SampleOnly);
   busy_ = true;
   worker->Queue();
   return worker->promise();

@@ -1,5 +1,7 @@
 // The Runner class exported to JavaScript: init(config) maps a model and sizes the KV pool,
 // step(input) runs one forward pass + sampling off the event loop, dispose() frees everything.
+// With `input.deferSampling`, step(input) runs the forward pass only and sample(input) (the same
+// input object, its masks now filled) samples afterwards, so masks can be computed meanwhile.
 // Both init and step return promises and never throw synchronously; bad input rejects with
 // an Error naming the problem. One call at a time per Runner.
 #pragma once
@@ -25,6 +27,7 @@ class Runner : public Napi::ObjectWrap<Runner> {
 
   Napi::Value init(const Napi::CallbackInfo& info);
   Napi::Value step(const Napi::CallbackInfo& info);
+  Napi::Value sample(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Object info_object(Napi::Env env) const;
@@ -34,6 +37,7 @@ class Runner : public Napi::ObjectWrap<Runner> {
   std::unique_ptr<RunnerCore> core_;
   bool busy_ = false;      // an init or step is in flight
   bool disposed_ = false;  // dispose() was called (frees when no call is in flight)
+  bool pending_sample_ = false;  // a deferred step's logits wait for sample()
   StepInput input_;
   StepOutput output_;
 };

@@ -25,6 +25,11 @@ RunnerCore::RunnerCore(const ModelConfig& config, const std::vector<TensorDesc>&
 }
 
 void RunnerCore::step(const StepInput& in, StepOutput& out) {
+  forward(in, out);
+  sample(in, out);
+}
+
+void RunnerCore::forward(const StepInput& in, StepOutput& out) {
   const auto t0 = std::chrono::steady_clock::now();
   const size_t vocab = static_cast<size_t>(config().vocab_size);
   out.logits.resize(in.logit_tokens.size() * vocab);
@@ -32,9 +37,13 @@ void RunnerCore::step(const StepInput& in, StepOutput& out) {
   order_tokens(in, fin);
   forward_->run(fin, out.logits.data());
   out.forward_ms = ms_since(t0);
-  const auto t1 = std::chrono::steady_clock::now();
-  sample(in, out);
-  out.sample_ms = ms_since(t1);
+  out.sample_ms = 0.0;
+}
+
+void RunnerCore::sample(const StepInput& in, StepOutput& out) {
+  const auto t0 = std::chrono::steady_clock::now();
+  sample_rows(in, out);
+  out.sample_ms = ms_since(t0);
 }
 
 void RunnerCore::order_tokens(const StepInput& in, ForwardInput& fin) {
@@ -71,7 +80,7 @@ void RunnerCore::order_tokens(const StepInput& in, ForwardInput& fin) {
   fin.logit_tokens = &logit_tokens_;
 }
 
-void RunnerCore::sample(const StepInput& in, StepOutput& out) {
+void RunnerCore::sample_rows(const StepInput& in, StepOutput& out) {
   const int32_t vocab = config().vocab_size;
   const size_t rows = static_cast<size_t>(in.num_rows);
   out.tokens.assign(rows, -1);

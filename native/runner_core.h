@@ -50,11 +50,15 @@ class RunnerCore {
   IsaLevel isa() const { return isa_; }
   int max_batch_tokens() const { return max_batch_tokens_; }
 
-  // Runs a validated step. Not reentrant: one step at a time.
+  // Runs a validated step (forward pass, then sampling). Not reentrant: one step at a time.
   void step(const StepInput& in, StepOutput& out);
+  // The two halves of step(), for callers that fill grammar masks while the forward pass runs:
+  // forward() leaves the sampled rows' logits in `out`, sample() samples them (same `in` rows).
+  void forward(const StepInput& in, StepOutput& out);
+  void sample(const StepInput& in, StepOutput& out);
 
  private:
-  void sample(const StepInput& in, StepOutput& out);
+  void sample_rows(const StepInput& in, StepOutput& out);
   // Orders the step's tokens decode rows first and fills the forward pass's view of them.
   void order_tokens(const StepInput& in, ForwardInput& fin);
 

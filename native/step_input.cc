@@ -155,6 +155,19 @@ void parse_ranges(const Napi::Object& o, const char* start_key, const char* item
   copy_array(o, items_key, static_cast<size_t>(start[rows]), items);
 }
 
+void parse_masks(const Napi::Object& o, const StepLimits& lim, StepInput& s) {
+  s.mask_words = (lim.vocab_size + 31) / 32;
+  if (copy_array(o, "hasMask", static_cast<size_t>(s.num_rows), s.has_mask, true)) {
+    copy_array(o, "bitmask", static_cast<size_t>(s.num_rows) * s.mask_words, s.bitmask);
+    for (int r = 0; r < s.num_rows; ++r) {
+      if (s.has_mask[r] > 1) fail(o.Env(), at("hasMask", r) + " must be 0 or 1");
+    }
+  } else {
+    s.has_mask.clear();
+    s.bitmask.clear();
+  }
+}
+
 void parse_extras(const Napi::Object& o, const StepLimits& lim, StepInput& s) {
   const Napi::Env env = o.Env();
   parse_ranges(o, "historyStart", "historyTokens", s.num_rows, s.history_start, s.history_tokens);
@@ -167,15 +180,7 @@ void parse_extras(const Napi::Object& o, const StepLimits& lim, StepInput& s) {
     if (s.bias_ids[i] < 0 || s.bias_ids[i] >= lim.vocab_size) fail(env, at("biasIds", i) + " is outside the vocabulary");
     if (!std::isfinite(s.bias_values[i]) && s.bias_values[i] != -INFINITY) fail(env, at("biasValues", i) + " must be finite or -Infinity");
   }
-  s.mask_words = (lim.vocab_size + 31) / 32;
-  if (copy_array(o, "hasMask", static_cast<size_t>(s.num_rows), s.has_mask, true)) {
-    copy_array(o, "bitmask", static_cast<size_t>(s.num_rows) * s.mask_words, s.bitmask);
-    for (int r = 0; r < s.num_rows; ++r) {
-      if (s.has_mask[r] > 1) fail(env, at("hasMask", r) + " must be 0 or 1");
-    }
-  } else {
-    s.bitmask.clear();
-  }
+  parse_masks(o, lim, s);
 }
 
 }  // namespace
@@ -186,6 +191,9 @@ void parse_step_input(const Napi::Object& o, const StepLimits& limits, StepInput
   parse_sampling(o, out);
   parse_extras(o, limits, out);
   out.want_logits = array_length<float>(o, "logitsOut") >= 0;
+  const Napi::Value defer = o.Get("deferSampling");
+  if (!defer.IsUndefined() && !defer.IsBoolean()) field_error(o.Env(), "deferSampling must be a boolean");
+  out.defer_sampling = defer.IsBoolean() && defer.As<Napi::Boolean>().Value();
   const size_t rows = static_cast<size_t>(out.num_rows);
   const size_t sampled = out.sampled_rows.size();
   auto need = [&](int64_t len, const char* key, size_t min) {
@@ -199,5 +207,7 @@ void parse_step_input(const Napi::Object& o, const StepLimits& limits, StepInput
   need(array_length<float>(o, "outTopLogprobs"), "outTopLogprobs", rows * kMaxTopLogprobs);
   if (out.want_logits) need(array_length<float>(o, "logitsOut"), "logitsOut", sampled * static_cast<size_t>(limits.vocab_size));
 }
+
+void parse_step_masks(const Napi::Object& o, const StepLimits& limits, StepInput& out) { parse_masks(o, limits, out); }
 
 }  // namespace tokenflow

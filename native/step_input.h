@@ -38,9 +38,14 @@ struct StepInput {
   std::vector<int32_t> sampled_rows;  // rows sampled this step, in order
   std::vector<int32_t> logit_tokens;  // the last token of each of those rows
   bool want_logits = false;           // the caller passed logitsOut
+  bool defer_sampling = false;        // forward pass only; sampling follows in a second call
 };
 
 // Fills `out` from `obj`, or throws Napi::Error naming the first problem found.
 void parse_step_input(const Napi::Object& obj, const StepLimits& limits, StepInput& out);
+
+// Re-reads only the grammar masks (`hasMask`, `bitmask`) of `obj` into `out`, whose rows were
+// parsed by parse_step_input: the second half of a step with deferred sampling.
+void parse_step_masks(const Napi::Object& obj, const StepLimits& limits, StepInput& out);
 
 }  // namespace tokenflow

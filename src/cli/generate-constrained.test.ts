@@ -1,40 +1,24 @@
-/**
- * Constrained generation end to end on a generated model with the Llama-3 vocabulary (random
- * weights): 50 JSONSchemaBench schemas decoded under their grammar masks, every finished output
- * parsed and validated with ajv; and `tokenflow generate` with each constraint flag.
- */
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Ajv, type ValidateFunction } from "ajv";
+import { Ajv } from "ajv";
 import addFormatsImport from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grammarFromJsonSchema } from "../grammar/front-ends.js";
 import { GrammarCompiler } from "../grammar/grammar-compiler.js";
 import { GrammarMatcher } from "../grammar/grammar-matcher.js";
-import { makeModel } from "../model/make-model.js";
 import { type OpenedModel, openModel } from "../model/open-model.js";
-import { type ModelShape, PRESETS } from "../model/presets.js";
 import type { Tokenizer } from "../model/tokenizer.js";
 import { tokenizerForModel } from "../model/tokenizer-for-model.js";
 import { generateSequences, kvBytesFor } from "../runtime/generate.js";
 import { NativeRunner } from "../runtime/native-runner.js";
+import { closingTokenIds, type PickedSchema, pickBenchSchemas } from "../test-support/bench-schemas.js";
 import { sharedPath } from "../test-support/shared-data.js";
-import { TEST_MODEL_DIR } from "../test-support/test-models.js";
+import { testModelPath } from "../test-support/test-models.js";
 import { main } from "./main.js";
 
 const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
 
-/** PRESETS.small's architecture and vocabulary (llama3, so JSON tokens exist), tiny dims. */
-const SHAPE: ModelShape = {
-  ...(PRESETS.small as ModelShape),
-  dim: 64,
-  layers: 2,
-  heads: 4,
-  kvHeads: 2,
-  ffn: 128,
-};
 const SPLITS = ["Github_easy", "Glaiveai2K"] as const;
 const PER_SPLIT = 25;
 const MAX_TOKENS = 384;
@@ -47,72 +31,13 @@ const MAX_TOKENS = 384;
 const TEMPERATURE = 10_000;
 const CLOSE_BIAS = 11 * TEMPERATURE;
 
-async function llama3ModelPath(): Promise<string> {
-  const path = join(TEST_MODEL_DIR, "constrained-llama3-v1.gguf");
-  if (existsSync(path)) return path;
-  await mkdir(TEST_MODEL_DIR, { recursive: true });
-  const partial = `${path}.${process.pid}.partial`;
-  try {
-    await makeModel({ shape: SHAPE, format: "gguf", seed: 5, out: partial, name: "constrained-llama3" });
-    await rename(partial, path);
-  } finally {
-    await rm(partial, { force: true });
-  }
-  return path;
-}
-
-interface PickedSchema {
-  readonly id: string;
-  readonly schema: unknown;
-  readonly validate: ValidateFunction;
-}
-
-/**
- * The first PER_SPLIT schemas of each split (file order) that both our compiler and ajv
- * compile; the skipped ones are counted per reason.
- */
-async function pickSchemas(dir: string, ajv: Ajv, skipped: Record<string, number>): Promise<PickedSchema[]> {
-  const picked: PickedSchema[] = [];
-  for (const split of SPLITS) {
-    const lines = (await readFile(join(dir, `${split}.jsonl`), "utf8")).split("\n").filter(Boolean);
-    let n = 0;
-    for (const line of lines) {
-      if (n === PER_SPLIT) break;
-      const row = JSON.parse(line) as { id: string; schema: Record<string, unknown> };
-      try {
-        grammarFromJsonSchema(row.schema);
-      } catch {
-        skipped.refusedByOurs = (skipped.refusedByOurs ?? 0) + 1;
-        continue;
-      }
-      const { $schema: _ignored, ...forAjv } = row.schema;
-      let validate: ValidateFunction;
-      try {
-        validate = ajv.compile(forAjv);
-      } catch {
-        skipped.refusedByAjv = (skipped.refusedByAjv ?? 0) + 1;
-        continue;
-      }
-      picked.push({ id: row.id, schema: row.schema, validate });
-      n++;
-    }
-  }
-  return picked;
-}
-
-/**
- * Tokens made only of `"`, `}`, `]` and `,`: under the mask they are allowed exactly when a
- * value may end, and a bias on them makes a random model (which otherwise repeats one token
- * forever inside a string or a number) finish its values.
- */
+/** Tokens that end values get a bias of 11 × temperature (see TEMPERATURE). */
 function closingBias(tokenizer: Tokenizer): Map<number, number> {
-  const bias = new Map<number, number>();
-  for (let id = 0; id < tokenizer.vocabSize; id++) {
-    const bytes = tokenizer.info.tokenBytes(id);
-    if (bytes.length > 0 && bytes.every((b) => b === 0x22 || b === 0x7d || b === 0x5d || b === 0x2c))
-      bias.set(id, CLOSE_BIAS);
-  }
-  return bias;
+  return new Map(closingTokenIds(tokenizer).map((id) => [id, CLOSE_BIAS]));
+}
+
+async function llama3ModelPath(): Promise<string> {
+  return testModelPath("llama3Tiny", 5);
 }
 
 const benchDir = sharedPath("data/jsonschemabench");
@@ -129,7 +54,7 @@ describe.skipIf(benchDir === null)("constrained generation on 50 JSONSchemaBench
   it("every finished output parses and validates with ajv", async () => {
     const ajv = addFormats(new Ajv({ strict: false, allErrors: false, validateFormats: true }));
     const skipped: Record<string, number> = {};
-    const picked = await pickSchemas(benchDir as string, ajv, skipped);
+    const picked = await pickBenchSchemas(benchDir as string, ajv, SPLITS, PER_SPLIT, skipped);
     expect(picked.length).toBe(SPLITS.length * PER_SPLIT);
     const compiler = new GrammarCompiler(tokenizer.info);
     const compiled = picked.map((p) => compiler.compile(grammarFromJsonSchema(p.schema).ast));

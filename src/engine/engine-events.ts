@@ -18,6 +18,8 @@ export interface StepStats {
   /** What the runtime reported for its forward pass and sampling. */
   readonly forwardMs: number;
   readonly sampleMs: number;
+  /** Time the JS thread spent filling grammar masks, overlapping the forward pass (ms). */
+  readonly maskMs: number;
 }
 
 /** A snapshot of the engine's counters (`engine.stats()`). */

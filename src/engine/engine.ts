@@ -212,7 +212,10 @@ export class Engine {
     const runtimeStartMs = this.clock.now();
     let out: RuntimeStepOutput;
     try {
-      out = await this.runtime.step({ rows: packed.rows });
+      out = await this.runtime.step({
+        rows: packed.rows,
+        ...(packed.fillMasks ? { fillMasks: packed.fillMasks } : {}),
+      });
     } catch (error) {
       this.inFlight.clear();
       for (const row of ran.rows) this.failRequest(row.seq.id, error);
@@ -222,6 +225,7 @@ export class Engine {
     const runtimeMs = this.clock.now() - runtimeStartMs;
     try {
       this.scheduler.commit(ran);
+      for (const f of packed.maskErrors) this.failRequest(f.id, f.error);
       this.processOutputs(ran, out);
     } catch (error) {
       // A bug outside any one request: fail this step's requests rather than retry it forever.
@@ -333,6 +337,7 @@ export class Engine {
       overheadMs: stepMs - runtimeMs,
       forwardMs: out.forwardMs,
       sampleMs: out.sampleMs,
+      maskMs: out.maskMs ?? 0,
     };
     this.emit("step", this.lastStep);
   }

@@ -9,18 +9,31 @@ export interface PackedStep {
   readonly rows: RuntimeRow[];
   /** Planned rows that made it into the step. */
   readonly planned: ScheduledRow[];
-  /** Requests whose row could not be built (e.g. their constraint threw); the caller fails them. */
+  /** Requests whose row could not be built; the caller fails them. */
   readonly failed: { readonly id: string; readonly error: unknown }[];
+  /**
+   * Fills the masks of the rows that need one (`RuntimeStepInput.fillMasks`), for the runtime to
+   * call while its forward pass runs; `undefined` when no row needs a mask.
+   */
+  fillMasks: ((mask: Int32Array, hasMask: Uint8Array) => void) | undefined;
+  /** Requests whose constraint threw while filling its mask (filled by `fillMasks`); the caller fails them. */
+  readonly maskErrors: { readonly id: string; readonly error: unknown }[];
+}
+
+/** A row whose mask is filled during the step. */
+interface DeferredMask {
+  readonly row: number;
+  readonly state: RequestState;
+  readonly blocked: readonly number[];
 }
 
 /**
  * Turns a step plan into runtime rows: token slices, context lengths, block tables, sampling
- * settings and allowed-token masks (the constraint's row, minus EOS / stop ids below
- * min_tokens) in one reused bitmask.
+ * settings, and a deferred filler of allowed-token masks (the constraint's row, minus EOS /
+ * stop ids below min_tokens) that the runtime runs while the forward pass computes.
  */
 export class InputPacker {
   private readonly words: number;
-  private mask = new Int32Array(0);
 
   constructor(
     private readonly blocks: BlockManager,
@@ -33,33 +46,42 @@ export class InputPacker {
 
   /** Packs `planned` rows; `stateOf` gives each row's request state. */
   pack(planned: readonly ScheduledRow[], stateOf: (id: string) => RequestState | undefined): PackedStep {
-    const packed: PackedStep = { rows: [], planned: [], failed: [] };
-    if (this.mask.length < planned.length * this.words)
-      this.mask = new Int32Array(planned.length * this.words * 2);
+    const deferred: DeferredMask[] = [];
+    const packed: PackedStep = { rows: [], planned: [], failed: [], fillMasks: undefined, maskErrors: [] };
     for (const row of planned) {
       const state = stateOf(row.seq.id);
       if (!state) continue;
       try {
-        packed.rows.push(this.rowOf(row, state, packed.rows.length));
+        packed.rows.push(this.rowOf(row, state, packed.rows.length, deferred));
         packed.planned.push(row);
       } catch (error) {
         packed.failed.push({ id: row.seq.id, error });
       }
     }
+    if (deferred.length > 0) packed.fillMasks = (mask, hasMask) => this.fill(deferred, mask, hasMask, packed);
     return packed;
   }
 
-  private rowOf(row: ScheduledRow, state: RequestState, r: number): RuntimeRow {
+  /** Fills each deferred row; a constraint that throws leaves its row allowing nothing and is reported. */
+  private fill(deferred: readonly DeferredMask[], mask: Int32Array, hasMask: Uint8Array, packed: PackedStep) {
+    for (const d of deferred) {
+      hasMask[d.row] = 1;
+      try {
+        fillMaskRow(d.state, mask, d.row, this.words, d.blocked);
+      } catch (error) {
+        mask.fill(0, d.row * this.words, (d.row + 1) * this.words);
+        packed.maskErrors.push({ id: d.state.request.id, error });
+      }
+    }
+  }
+
+  private rowOf(row: ScheduledRow, state: RequestState, r: number, deferred: DeferredMask[]): RuntimeRow {
     const seq = row.seq;
     let sample = null;
     if (row.isSampled) {
       const blocked = this.blockedIds(state);
-      let mask: Int32Array | null = null;
-      if (needsMask(state, blocked)) {
-        fillMaskRow(state, this.mask, r, this.words, blocked);
-        mask = this.mask.subarray(r * this.words, (r + 1) * this.words);
-      }
-      sample = rowSampling(state, mask);
+      if (needsMask(state, blocked)) deferred.push({ row: r, state, blocked });
+      sample = rowSampling(state, null);
     }
     return {
       tokens: seq.tokens.slice(row.startToken, row.startToken + row.numNewTokens),

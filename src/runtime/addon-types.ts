@@ -196,6 +196,11 @@ export interface NativeStepInput {
   outTopLogprobs: Float32Array;
   /** Optional out: raw last-position logits of each sampled row, in row order (numSampled * vocab). */
   logitsOut?: Float32Array | null;
+  /**
+   * true = `step` runs the forward pass only (no `out*` written, `sampleMs` 0); the caller then
+   * fills `hasMask` / `bitmask` and calls `sample` with this same object.
+   */
+  deferSampling?: boolean;
 }
 
 /** What a step reports beside the `out*` arrays it filled. */
@@ -213,6 +218,11 @@ export interface NativeStepResult {
 export interface NativeRunner {
   init(config: NativeRunnerConfig): Promise<NativeRunnerInfo>;
   step(input: NativeStepInput): Promise<NativeStepResult>;
+  /**
+   * Samples the rows of the previous step, run with `deferSampling`: re-reads only `hasMask` /
+   * `bitmask` of `input` (the same object), fills its `out*` arrays. Rejects without such a step.
+   */
+  sample(input: NativeStepInput): Promise<NativeStepResult>;
   /** Frees the model map and KV pool (after the step in flight, if any). Idempotent. */
   dispose(): void;
   /** The init report, or `null` before init / after dispose. */

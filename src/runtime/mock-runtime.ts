@@ -83,7 +83,12 @@ export class MockRuntime implements Runtime {
       sampleMs: 0,
     };
     for (const row of rows) this.writeKv(row);
-    for (const [r, row] of rows.entries()) if (row.sample) this.sampleRow(row, row.sample, r, out);
+    const deferred = this.deferredMasks(input);
+    for (const [r, row] of rows.entries()) {
+      if (!row.sample) continue;
+      const mask = row.sample.mask ?? deferred?.maskOf(r) ?? null;
+      this.sampleRow(row, { ...row.sample, mask }, r, out);
+    }
     this.numSteps++;
     const ms = this.options.stepMs?.(numTokens, n) ?? 0;
     if (ms > 0) await this.clock.sleep(ms);
@@ -92,6 +97,17 @@ export class MockRuntime implements Runtime {
   }
 
   dispose(): void {}
+
+  /** Runs `input.fillMasks` (as a real runtime would, during its forward pass). */
+  private deferredMasks(input: RuntimeStepInput): { maskOf(r: number): Int32Array | null } | null {
+    if (!input.fillMasks) return null;
+    const words = Math.ceil(this.info.vocabSize / 32);
+    const n = input.rows.length;
+    const mask = new Int32Array(n * words);
+    const hasMask = new Uint8Array(n);
+    input.fillMasks(mask, hasMask);
+    return { maskOf: (r) => (hasMask[r] ? mask.subarray(r * words, (r + 1) * words) : null) };
+  }
 
   private slotOf(row: RuntimeRow, pos: number): number {
     const bt = this.info.blockTokens;

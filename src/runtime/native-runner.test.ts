@@ -100,6 +100,70 @@ describe("NativeRunner", () => {
     expect((await runner.step([{ ...row, sample: { ...sample, mask } }])).tokens[0]).toBe(1234);
   });
 
+  it("fills deferred masks while the forward pass runs and samples exactly as with up-front masks", async () => {
+    const words = Math.ceil(VOCAB / 32);
+    const rows = [
+      {
+        tokens: [1, 450, 7],
+        contextLen: 3,
+        blockTable: [5],
+        sample: { temperature: 0.8, seed: 7n, stepIndex: 1 },
+      },
+      { tokens: [9], contextLen: 1, blockTable: [6], sample: { temperature: 0 } },
+      {
+        tokens: [3, 4],
+        contextLen: 2,
+        blockTable: [7],
+        sample: { temperature: 1.2, seed: 9n, numTopLogprobs: 3 },
+      },
+    ];
+    const allowed = [17, 450, 1234, 2000, 2001];
+    const mask = new Int32Array(words);
+    for (const id of allowed) mask[id >> 5] = (mask[id >> 5] as number) | (1 << (id & 31));
+    const upFront = await runner.step(
+      rows.map((r, i) => (i === 1 ? r : { ...r, sample: { ...r.sample, mask } })),
+    );
+    const expected = Array.from(upFront.tokens);
+    const expectedTop = Array.from(upFront.topIds.subarray(40, 43));
+    let calls = 0;
+    const deferred = await runner.step(rows, {
+      fillMasks: (m, has) => {
+        calls++;
+        expect(m.length).toBe(3 * words);
+        expect(Array.from(has)).toEqual([0, 0, 0]);
+        for (const r of [0, 2]) {
+          m.set(mask, r * words);
+          has[r] = 1;
+        }
+      },
+    });
+    expect(calls).toBe(1);
+    expect(Array.from(deferred.tokens)).toEqual(expected);
+    expect(Array.from(deferred.topIds.subarray(40, 43))).toEqual(expectedTop);
+    expect(allowed).toContain(deferred.tokens[0]);
+    expect(allowed).toContain(deferred.tokens[2]);
+    expect(deferred.maskMs).toBeGreaterThanOrEqual(0);
+    expect(deferred.forwardMs).toBeGreaterThan(0);
+  });
+
+  it("reports a throwing mask filler after the forward pass, leaving the runner usable", async () => {
+    const row = { tokens: [1, 2], contextLen: 2, blockTable: [5], sample: {} };
+    await expect(
+      runner.step([row], {
+        fillMasks: () => {
+          throw new Error("matcher broke");
+        },
+      }),
+    ).rejects.toThrow(/matcher broke/);
+    await expect(runner.step([row])).resolves.toBeTruthy();
+  });
+
+  it("rejects sample() without a deferred step before it", async () => {
+    await expect(runner.stepRaw(validInput())).resolves.toBeTruthy();
+    const handle = (runner as unknown as { handle: { sample(i: NativeStepInput): Promise<unknown> } }).handle;
+    await expect(handle.sample(validInput())).rejects.toThrow(/deferSampling/);
+  });
+
   const bad: [string, (i: NativeStepInput) => void, RegExp][] = [
     [
       "a token id past the vocabulary",

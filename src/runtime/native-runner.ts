@@ -70,6 +70,14 @@ export interface RunnerRow {
   readonly decode?: boolean;
 }
 
+/** Options of {@link NativeRunner.step}. */
+export interface StepOptions {
+  /** Also return the sampled rows' raw logits. */
+  readonly returnLogits?: boolean;
+  /** Grammar masks filled while the forward pass runs (`RuntimeStepInput.fillMasks`). */
+  readonly fillMasks?: (mask: Int32Array, hasMask: Uint8Array) => void;
+}
+
 /** A step's results. The arrays are views owned by the runner, valid until its next step. */
 export interface RunnerStepOutput {
   /** [numRows] sampled tokens, -1 where not sampled. */
@@ -84,6 +92,8 @@ export interface RunnerStepOutput {
   readonly numSampled: number;
   readonly forwardMs: number;
   readonly sampleMs: number;
+  /** Time in `fillMasks`, ms (0 without it). */
+  readonly maskMs: number;
 }
 
 /**
@@ -193,24 +203,75 @@ export class NativeRunner {
     return new NativeRunner(handle, info);
   }
 
-  /** Runs one step over `rows`; with `returnLogits`, also copies the sampled rows' raw logits. */
-  async step(rows: readonly RunnerRow[], opts: { returnLogits?: boolean } = {}): Promise<RunnerStepOutput> {
+  /**
+   * Runs one step over `rows`; with `returnLogits`, also copies the sampled rows' raw logits.
+   * With `fillMasks`, the forward pass starts first and `fillMasks` runs on this thread while it
+   * computes (see `RuntimeStepInput.fillMasks`); sampling follows with the masks it wrote.
+   */
+  async step(rows: readonly RunnerRow[], opts: StepOptions = {}): Promise<RunnerStepOutput> {
     if (this.stepping) throw new InvalidArgumentError("a step is already running on this runner");
     const input = this.pack(rows, opts.returnLogits ?? false);
     this.stepping = true;
     try {
-      const r = await this.handle.step(input);
+      let maskMs = 0;
+      let r: NativeStepResult;
+      if (opts.fillMasks) {
+        input.deferSampling = true;
+        const forward = this.handle.step(input);
+        let fillError: unknown = null;
+        try {
+          maskMs = this.fillDeferredMasks(input, rows, opts.fillMasks);
+        } catch (error) {
+          fillError = error;
+        }
+        // The forward pass settles before any error surfaces: the runner is never left busy.
+        const { forwardMs } = await forward;
+        if (fillError !== null) throw fillError;
+        r = { ...(await this.handle.sample(input)), forwardMs };
+      } else {
+        input.deferSampling = false;
+        r = await this.handle.step(input);
+      }
       return {
         tokens: input.outTokens.subarray(0, rows.length),
         logprobs: input.outLogprobs.subarray(0, rows.length),
         topIds: input.outTopIds.subarray(0, rows.length * MAX_TOP_LOGPROBS),
         topLogprobs: input.outTopLogprobs.subarray(0, rows.length * MAX_TOP_LOGPROBS),
         logits: input.logitsOut ? input.logitsOut.subarray(0, r.numSampled * this.info.vocabSize) : null,
+        maskMs,
         ...r,
       };
     } finally {
       this.stepping = false;
     }
+  }
+
+  /**
+   * Runs `fill` over the step's mask arrays while the forward pass is in flight and returns its
+   * time in ms. Rows with their own `sample.mask` keep it.
+   */
+  private fillDeferredMasks(
+    input: NativeStepInput,
+    rows: readonly RunnerRow[],
+    fill: NonNullable<StepOptions["fillMasks"]>,
+  ): number {
+    const n = rows.length;
+    const words = Math.ceil(this.info.vocabSize / 32);
+    const hasOwn = input.hasMask ?? null;
+    const hasMask = this.cache.get("deferredHasMask", Uint8Array, n).subarray(0, n);
+    const bitmask = input.bitmask ?? this.cache.get("bitmask", Int32Array, n * words);
+    hasMask.fill(0);
+    const t0 = performance.now();
+    fill(bitmask.subarray(0, n * words), hasMask);
+    const maskMs = performance.now() - t0;
+    for (const [r, row] of rows.entries()) {
+      const own = row.sample?.mask;
+      if (own) bitmask.set(own, r * words);
+      if (hasOwn?.[r]) hasMask[r] = 1;
+    }
+    input.hasMask = hasMask;
+    input.bitmask = bitmask;
+    return maskMs;
   }
 
   /** Low level: one step from caller-packed arrays (the engine's input packer, tests). */

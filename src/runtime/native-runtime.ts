@@ -32,7 +32,7 @@ export class NativeRuntime implements Runtime {
     if (input.transfers?.length)
       return Promise.reject(new UnsupportedError(`the ${this.kind} runtime has no host KV tier`));
     // The runner's output arrays are views valid until its next step, as the interface allows.
-    return this.runner.step(input.rows);
+    return this.runner.step(input.rows, input.fillMasks ? { fillMasks: input.fillMasks } : {});
   }
 
   dispose(): void {

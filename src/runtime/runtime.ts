@@ -48,6 +48,14 @@ export interface RuntimeStepInput {
    * (native CPU today, mock) reject a non-empty list.
    */
   readonly transfers?: readonly KvTransfer[];
+  /**
+   * Grammar masks computed while the forward pass runs. The runtime calls it once per step, after
+   * the forward pass has started and before sampling, with a zeroed `hasMask` ([numRows]) and a
+   * `mask` of `ceil(vocabSize / 32)` words per row (both owned by the runtime, valid during the
+   * call): the callee writes row r's allowed-token bits and sets `hasMask[r] = 1` for each row it
+   * constrains. A row's own `sample.mask`, when set, wins over this. Absent = no deferred masks.
+   */
+  readonly fillMasks?: (mask: Int32Array, hasMask: Uint8Array) => void;
 }
 
 /**
@@ -65,6 +73,8 @@ export interface RuntimeStepOutput {
   /** Time of the forward pass and of sampling, in ms (as the runtime measured it). */
   readonly forwardMs: number;
   readonly sampleMs: number;
+  /** Time spent in `fillMasks` on the JS thread, in ms (0 without it); it overlaps `forwardMs`. */
+  readonly maskMs?: number;
   /** Ids of transfers that completed since the previous step (absent = none). */
   readonly completedTransferIds?: readonly number[];
 }

@@ -8,7 +8,7 @@ import { openModel } from "../model/open-model.js";
 import type { Tokenizer } from "../model/tokenizer.js";
 import { tokenizerForModel } from "../model/tokenizer-for-model.js";
 import { NativeRuntime } from "../runtime/native-runtime.js";
-import { testModelPath } from "../test-support/test-models.js";
+import { type TestModelName, testModelPath } from "../test-support/test-models.js";
 import { createServer, type ServerOptions, type TokenflowServer } from "./create-server.js";
 import { serverEngineFrom } from "./engine-adapter.js";
 import { FakeEngine, type FakeEngineOptions } from "./fake-engine.js";
@@ -30,8 +30,10 @@ export interface RunningTestServer<E = FakeEngine> {
   close(): Promise<void>;
 }
 
-async function tinyModel(): Promise<{ model: ServedModel; tokenizer: Tokenizer; path: string }> {
-  const path = await testModelPath("tinyF32");
+async function tinyModel(
+  name: TestModelName = "tinyF32",
+): Promise<{ model: ServedModel; tokenizer: Tokenizer; path: string }> {
+  const path = await testModelPath(name);
   const opened = await openModel(path);
   const tokenizer = tokenizerForModel(opened);
   return { model: servedModelFrom(opened, TEST_MODEL_NAME, tokenizer), tokenizer, path };
@@ -71,12 +73,13 @@ export async function startTestServer(
   return listen(engine, engine, model, tokenizer, options);
 }
 
-/** Starts a server over the tiny model with the real engine on the native CPU runtime. */
+/** Starts a server over a test model (default the tiny one) with the real engine on the native CPU runtime. */
 export async function startRealEngineServer(
   options: ServerOptions = {},
   kvCacheBytes = 4 << 20,
+  modelName: TestModelName = "tinyF32",
 ): Promise<RunningTestServer<Engine>> {
-  const { model, tokenizer, path } = await tinyModel();
+  const { model, tokenizer, path } = await tinyModel(modelName);
   const runtime = await NativeRuntime.create(await openModel(path), { kvCacheBytes, numThreads: 2 });
   const engine = new Engine({
     runtime,

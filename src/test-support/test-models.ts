@@ -24,6 +24,22 @@ export const TEST_SHAPES = {
   qwen2F16: { ...TINY, arch: "qwen2", dtype: "F16", tiedEmbeddings: true, ropeTheta: 1_000_000 },
   /** Qwen3 architecture (q/k norm, head width != dim / heads), F16. */
   qwen3F16: { ...TINY, arch: "qwen3", dtype: "F16", headDim: 32 },
+  /** The small preset's architecture and Llama-3 vocabulary (so JSON tokens exist), tiny dims. */
+  llama3Tiny: { ...(PRESETS.small as ModelShape), dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128 },
+  /**
+   * The same with an untied output matrix: its logits are nearly flat (std ≈ 1), so sampling at
+   * temperature 2 is close to uniform over the allowed tokens (tied embeddings give each token a
+   * large logit for itself, and a random model then repeats a token forever).
+   */
+  llama3TinyUntied: {
+    ...(PRESETS.small as ModelShape),
+    dim: 64,
+    layers: 2,
+    heads: 4,
+    kvHeads: 2,
+    ffn: 128,
+    tiedEmbeddings: false,
+  },
   /** The bench preset's layer shape (Qwen2.5-0.5B: dim 896, 14/2 heads, ffn 4864, qwen3 vocab, F16), 4 layers. */
   benchShaped: { ...BENCH, layers: 4 },
 } satisfies Record<string, ModelShape>;
