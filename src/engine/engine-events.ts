@@ -1,4 +1,6 @@
 import { EventEmitter } from "node:events";
+import type { OffloadStats } from "../kv/kv-offload.js";
+import type { PreemptionMode, ResumeMode } from "../scheduler/step-plan.js";
 import type { FinishReason } from "./engine-types.js";
 
 /** What one engine step did (for /metrics, the dashboard and overhead benchmarks). */
@@ -20,12 +22,17 @@ export interface StepStats {
   readonly sampleMs: number;
   /** Time the JS thread spent filling grammar masks, overlapping the forward pass (ms). */
   readonly maskMs: number;
+  /** KV copies issued with the step, and copies the runtime reported complete after it. */
+  readonly numTransfersIssued: number;
+  readonly numTransfersCompleted: number;
 }
 
 /** A snapshot of the engine's counters (`engine.stats()`). */
 export interface EngineStats {
   readonly numRunning: number;
   readonly numWaiting: number;
+  /** Requests paused with their KV on the host tier. */
+  readonly numPaused: number;
   /** Requests submitted and not yet finished (waiting, running, or just preempted). */
   readonly numActive: number;
   readonly numPreemptionsTotal: number;
@@ -39,6 +46,16 @@ export interface EngineStats {
   readonly numGenerationTokensTotal: number;
   readonly numRequestsFinishedTotal: number;
   readonly lastStep: StepStats | null;
+  /** The host tier: blocks, free blocks, copy counters and measured bandwidths; `null` = none. */
+  readonly hostTier: {
+    readonly numBlocks: number;
+    readonly numFreeBlocks: number;
+    readonly pendingStoreBytes: number;
+    readonly pendingLoadBytes: number;
+    readonly storeBytesPerMs: number;
+    readonly loadBytesPerMs: number;
+    readonly counters: Readonly<OffloadStats>;
+  } | null;
 }
 
 /** Payload of `requestFinished`. */
@@ -65,7 +82,9 @@ export interface EngineEventMap {
   firstToken: { readonly id: string; readonly ttftMs: number };
   /** A later token: `vllm:inter_token_latency_seconds` (ms since the request's previous token). */
   interToken: { readonly id: string; readonly itlMs: number };
-  preempted: { readonly id: string; readonly mode: "recompute" | "swap" };
+  preempted: { readonly id: string; readonly mode: PreemptionMode };
+  /** A paused request came back (its KV loaded, partly recomputed, or recomputed). */
+  resumed: { readonly id: string; readonly mode: ResumeMode; readonly numLoadedTokens: number };
   requestFinished: RequestFinishedEvent;
   /** A listener threw or something failed outside any request. */
   error: { readonly error: unknown };

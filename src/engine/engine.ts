@@ -20,6 +20,8 @@ import {
   ServingError,
 } from "../errors.js";
 import { BlockManager } from "../kv/block-manager.js";
+import { HostBlockPool } from "../kv/host-block-pool.js";
+import { KvOffload } from "../kv/kv-offload.js";
 import { type Clock, type Runtime, type RuntimeStepOutput, systemClock } from "../runtime/runtime.js";
 import { FcfsPolicy } from "../scheduler/fcfs-policy.js";
 import { Scheduler } from "../scheduler/scheduler.js";
@@ -46,6 +48,8 @@ export class Engine {
   readonly events = new EngineEvents();
   readonly blocks: BlockManager;
   readonly scheduler: Scheduler;
+  /** The host KV tier's planner, when the runtime has a host tier. */
+  readonly offload: KvOffload | null;
   private readonly runtime: Runtime;
   private readonly tokenizer: EngineTokenizer;
   private readonly clock: Clock;
@@ -69,6 +73,11 @@ export class Engine {
     const info = this.runtime.info;
     this.blocks = new BlockManager(info.numBlocks, info.blockTokens);
     const maxNumBatchedTokens = Math.min(options.maxNumBatchedTokens ?? 2048, info.maxBatchTokens);
+    const numHostBlocks = info.numHostBlocks ?? 0;
+    this.offload =
+      numHostBlocks > 0 && this.runtime.flushTransfers
+        ? new KvOffload(this.blocks, new HostBlockPool(numHostBlocks), Math.max(1, info.blockBytes))
+        : null;
     this.scheduler = new Scheduler(
       {
         maxNumBatchedTokens,
@@ -77,6 +86,7 @@ export class Engine {
       },
       this.blocks,
       options.policy ?? new FcfsPolicy(),
+      this.offload,
     );
     this.packer = new InputPacker(this.blocks, info.vocabSize, this.tokenizer.eogIds);
     this.logprobs = new TokenLogprobBuilder(this.tokenizer);
@@ -123,6 +133,17 @@ export class Engine {
     return true;
   }
 
+  /**
+   * The client of request `id` says it has read `numRead` of its tokens (TokenFlow's buffer
+   * model is corrected by it). Returns false for an unknown or finished id.
+   */
+  acknowledgeConsumed(id: string, numRead: number): boolean {
+    const state = this.states.get(id);
+    if (!state) return false;
+    this.scheduler.policy.onConsumed?.(state.seq, numRead, this.clock.now());
+    return true;
+  }
+
   /** Whether `id` is active (waiting or running). */
   hasRequest(id: string): boolean {
     return this.states.has(id);
@@ -133,6 +154,7 @@ export class Engine {
     return {
       numRunning: this.scheduler.numRunning,
       numWaiting: this.scheduler.numWaiting,
+      numPaused: this.scheduler.numPaused,
       numActive: this.states.size,
       numPreemptionsTotal: this.scheduler.numPreemptionsTotal,
       kvCacheUsage: this.blocks.usage,
@@ -143,6 +165,17 @@ export class Engine {
       numGenerationTokensTotal: this.numGenerationTokensTotal,
       numRequestsFinishedTotal: this.numRequestsFinishedTotal,
       lastStep: this.lastStep,
+      hostTier: this.offload
+        ? {
+            numBlocks: this.offload.host.numBlocks,
+            numFreeBlocks: this.offload.host.numFreeBlocks,
+            pendingStoreBytes: this.offload.pendingStoreBytes,
+            pendingLoadBytes: this.offload.pendingLoadBytes,
+            storeBytesPerMs: this.offload.storeBytesPerMs,
+            loadBytesPerMs: this.offload.loadBytesPerMs,
+            counters: { ...this.offload.stats },
+          }
+        : null,
     };
   }
 
@@ -203,10 +236,12 @@ export class Engine {
     const startMs = this.clock.now();
     const plan = this.scheduler.schedule(startMs);
     for (const p of plan.preempted) this.emit("preempted", { id: p.seq.id, mode: p.mode });
-    if (plan.rows.length === 0) return this.failUnschedulable();
+    for (const r of plan.resumed)
+      this.emit("resumed", { id: r.seq.id, mode: r.mode, numLoadedTokens: r.numLoadedTokens });
+    if (plan.rows.length === 0) return this.stepWithoutRows(plan);
     const packed = this.packer.pack(plan.rows, (id) => this.states.get(id));
     for (const f of packed.failed) this.failRequest(f.id, f.error);
-    if (packed.rows.length === 0) return;
+    if (packed.rows.length === 0) return this.stepWithoutRows(plan);
     const ran: StepPlan = { ...plan, rows: packed.planned };
     for (const row of ran.rows) this.inFlight.add(row.seq.id);
     const runtimeStartMs = this.clock.now();
@@ -215,6 +250,7 @@ export class Engine {
       out = await this.runtime.step({
         rows: packed.rows,
         ...(packed.fillMasks ? { fillMasks: packed.fillMasks } : {}),
+        ...(plan.transfers.length > 0 ? { transfers: plan.transfers } : {}),
       });
     } catch (error) {
       this.inFlight.clear();
@@ -223,6 +259,7 @@ export class Engine {
     }
     this.inFlight.clear();
     const runtimeMs = this.clock.now() - runtimeStartMs;
+    this.scheduler.onTransfersCompleted(out.completedTransferIds ?? [], this.clock.now());
     try {
       this.scheduler.commit(ran);
       for (const f of packed.maskErrors) this.failRequest(f.id, f.error);
@@ -311,6 +348,22 @@ export class Engine {
     this.finishRequest(state, "error", null, "", err);
   }
 
+  /**
+   * A step with nothing to compute: copies between the tiers may still have to land (paused
+   * requests loading back) — issue and wait for them; otherwise nothing can run, which should
+   * not happen: fail the queue head rather than spin.
+   */
+  private async stepWithoutRows(plan: StepPlan): Promise<void> {
+    const flush = this.runtime.flushTransfers?.bind(this.runtime);
+    if (flush && (plan.transfers.length > 0 || this.scheduler.hasTransfersInFlight())) {
+      const done = await flush(plan.transfers);
+      this.scheduler.onTransfersCompleted(done, this.clock.now());
+      return;
+    }
+    if (plan.resumed.length > 0 || plan.preempted.length > 0) return;
+    this.failUnschedulable();
+  }
+
   /** No row could be planned although work exists (should not happen): fail the queue head, never spin. */
   private failUnschedulable(): void {
     const head = this.scheduler.waiting[0] ?? this.scheduler.running[0];
@@ -338,7 +391,13 @@ export class Engine {
       forwardMs: out.forwardMs,
       sampleMs: out.sampleMs,
       maskMs: out.maskMs ?? 0,
+      numTransfersIssued: plan.transfers.length,
+      numTransfersCompleted: out.completedTransferIds?.length ?? 0,
     };
+    this.scheduler.policy.onStep?.(
+      { stepMs, numDecodeRows, numPrefillTokens: this.lastStep.numPrefillTokens },
+      this.clock.now(),
+    );
     this.emit("step", this.lastStep);
   }
 

@@ -10,6 +10,8 @@ export class BlockManager {
   private readonly freeIds: number[];
   private readonly tables = new Map<string, number[]>();
   private readonly isFree: Uint8Array;
+  /** Blocks taken out of tables but not yet free (a copy out of them is in flight). */
+  private readonly detached = new Set<number>();
 
   /**
    * @param numBlocks blocks in the pool (ids 0 .. numBlocks - 1).
@@ -88,6 +90,33 @@ export class BlockManager {
     return this.tables.get(id) ?? null;
   }
 
+  /**
+   * Removes request `id`'s table without freeing its blocks and returns them (owned by the
+   * caller, who must `release` each one later, e.g. once a copy out of it completed). Empty if
+   * it holds none.
+   */
+  detach(id: string): number[] {
+    const table = this.tables.get(id);
+    if (!table) return [];
+    this.tables.delete(id);
+    for (const b of table) this.detached.add(b);
+    return table;
+  }
+
+  /** Returns detached blocks to the pool. */
+  release(blocks: readonly number[]): void {
+    for (const b of blocks) {
+      if (!this.detached.delete(b)) throw new Error(`BlockManager: block ${b} released but not detached`);
+      this.isFree[b] = 1;
+      this.freeIds.push(b);
+    }
+  }
+
+  /** Blocks detached and not yet released. */
+  get numDetachedBlocks(): number {
+    return this.detached.size;
+  }
+
   /** Returns all of request `id`'s blocks to the pool; a no-op if it holds none. */
   free(id: string): void {
     const table = this.tables.get(id);
@@ -102,7 +131,7 @@ export class BlockManager {
     }
   }
 
-  /** Checks the accounting invariants (tests): every block is either free or in exactly one table. */
+  /** Checks the accounting invariants (tests): every block is free, in exactly one table, or detached. */
   checkInvariants(): void {
     const seen = new Uint8Array(this.numBlocks);
     for (const b of this.freeIds) {
@@ -114,6 +143,10 @@ export class BlockManager {
         if (seen[b]) throw new Error(`block ${b} of ${id} is also free or held elsewhere`);
         seen[b] = 1;
       }
+    for (const b of this.detached) {
+      if (seen[b]) throw new Error(`detached block ${b} is also free or held`);
+      seen[b] = 1;
+    }
     if (seen.some((s) => s === 0)) throw new Error("a block is neither free nor held (leak)");
   }
 }

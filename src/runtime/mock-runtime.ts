@@ -2,6 +2,7 @@ import { InvalidArgumentError, UnsupportedError } from "../errors.js";
 import { MAX_TOP_LOGPROBS, type RowSampling } from "./native-runner.js";
 import type {
   Clock,
+  KvTransfer,
   Runtime,
   RuntimeInfo,
   RuntimeRow,
@@ -28,6 +29,8 @@ export interface MockRuntimeOptions {
    * that gets a dominant logit, or `undefined` for plain hashed logits.
    */
   readonly script?: (context: readonly number[]) => number | undefined;
+  /** Blocks of a host KV tier (default 0: none, transfers are refused). Copies complete within the step that issues them. */
+  readonly numHostBlocks?: number;
 }
 
 function mix(h: number, v: number): number {
@@ -51,23 +54,30 @@ export class MockRuntime implements Runtime {
   numSteps = 0;
   /** Token ids stored per KV slot (-1 = never written). */
   private readonly slots: Int32Array;
+  /** The same for the host tier. */
+  private readonly hostSlots: Int32Array;
+  /** Blocks copied so far per direction (tests). */
+  readonly numBlocksCopied = { store: 0, load: 0 };
   private readonly clock: Clock;
 
   constructor(private readonly options: MockRuntimeOptions) {
     this.info = {
       numBlocks: options.numBlocks,
       blockTokens: options.blockTokens ?? 16,
-      blockBytes: 0,
+      blockBytes: options.numHostBlocks ? 1024 : 0,
       vocabSize: options.vocabSize ?? 128,
       maxBatchTokens: options.maxBatchTokens ?? 4096,
+      numHostBlocks: options.numHostBlocks ?? 0,
     };
     this.slots = new Int32Array(this.info.numBlocks * this.info.blockTokens).fill(-1);
+    this.hostSlots = new Int32Array((options.numHostBlocks ?? 0) * this.info.blockTokens).fill(-1);
     this.clock = options.clock ?? systemClock;
   }
 
   async step(input: RuntimeStepInput): Promise<RuntimeStepOutput> {
-    if (input.transfers?.length)
+    if (input.transfers?.length && !this.info.numHostBlocks)
       return Promise.reject(new UnsupportedError(`the ${this.kind} runtime has no host KV tier`));
+    const completedTransferIds = this.copy(input.transfers ?? []);
     const rows = input.rows;
     if (rows.length === 0) throw new InvalidArgumentError("a step needs at least one row");
     const numTokens = rows.reduce((s, r) => s + r.tokens.length, 0);
@@ -93,10 +103,35 @@ export class MockRuntime implements Runtime {
     const ms = this.options.stepMs?.(numTokens, n) ?? 0;
     if (ms > 0) await this.clock.sleep(ms);
     out.forwardMs = ms;
-    return out;
+    return completedTransferIds.length > 0 ? { ...out, completedTransferIds } : out;
+  }
+
+  /** Runs `transfers` at once and returns their ids (present only with a host tier). */
+  async flushTransfers(transfers: readonly KvTransfer[] = []): Promise<readonly number[]> {
+    if (!this.info.numHostBlocks) throw new UnsupportedError(`the ${this.kind} runtime has no host KV tier`);
+    return this.copy(transfers);
   }
 
   dispose(): void {}
+
+  /** Copies each transfer's blocks between the tiers (before the step's rows write anything). */
+  private copy(transfers: readonly KvTransfer[]): number[] {
+    const bt = this.info.blockTokens;
+    for (const t of transfers) {
+      if (t.deviceBlocks.length !== t.hostBlocks.length || t.deviceBlocks.length === 0)
+        throw new InvalidArgumentError(`transfer ${t.id}: block lists must be non-empty and of equal length`);
+      for (const [i, d] of t.deviceBlocks.entries()) {
+        const h = t.hostBlocks[i] as number;
+        if (!(d >= 0 && d < this.info.numBlocks && h >= 0 && h < (this.info.numHostBlocks ?? 0)))
+          throw new InvalidArgumentError(`transfer ${t.id}: block out of range`);
+        const [from, to, src, dst] =
+          t.direction === "store" ? [this.slots, this.hostSlots, d, h] : [this.hostSlots, this.slots, h, d];
+        to.set(from.subarray(src * bt, (src + 1) * bt), dst * bt);
+      }
+      this.numBlocksCopied[t.direction] += t.deviceBlocks.length;
+    }
+    return transfers.map((t) => t.id);
+  }
 
   /** Runs `input.fillMasks` (as a real runtime would, during its forward pass). */
   private deferredMasks(input: RuntimeStepInput): { maskOf(r: number): Int32Array | null } | null {

@@ -24,6 +24,8 @@ export interface RuntimeInfo {
   readonly vocabSize: number;
   /** Most tokens one step may carry. */
   readonly maxBatchTokens: number;
+  /** Blocks in the host KV tier (same block size); 0 or absent = no host tier. */
+  readonly numHostBlocks?: number;
 }
 
 /**
@@ -45,7 +47,11 @@ export interface RuntimeStepInput {
   readonly rows: readonly RuntimeRow[];
   /**
    * KV transfers to start with this step; absent or empty = none. Runtimes without a host tier
-   * (native CPU today, mock) reject a non-empty list.
+   * (`info.numHostBlocks` 0/absent, mock) reject a non-empty list. A transfer holds its blocks
+   * until its completion is reported: rows must not use a device block a load has not finished
+   * filling, nor write one a store is still reading, and a load must not target a block this
+   * step's rows use. With a host tier, `rows` may be empty while transfers are issued or in
+   * flight: the step then just waits until one completes.
    */
   readonly transfers?: readonly KvTransfer[];
   /**
@@ -77,6 +83,10 @@ export interface RuntimeStepOutput {
   readonly maskMs?: number;
   /** Ids of transfers that completed since the previous step (absent = none). */
   readonly completedTransferIds?: readonly number[];
+  /** Bytes copied by the transfers in `completedTransferIds` (absent = not measured). */
+  readonly transferBytes?: number;
+  /** Copy time of the transfers in `completedTransferIds`, ms (absent = not measured). */
+  readonly transferMs?: number;
 }
 
 /** What the engine needs of a runtime. One `step` at a time. */
@@ -86,6 +96,12 @@ export interface Runtime {
   readonly info: RuntimeInfo;
   /** Runs one forward pass plus sampling over `input.rows`; rejects (never throws) on bad input. */
   step(input: RuntimeStepInput): Promise<RuntimeStepOutput>;
+  /**
+   * Issues `transfers` (if any) outside a step, then waits for every copy in flight and returns
+   * the ids completed since the last report. Present on runtimes with a host tier; the engine
+   * calls it when a step has no rows to run but copies must land (resumes of paused requests).
+   */
+  flushTransfers?(transfers?: readonly KvTransfer[]): Promise<readonly number[]>;
   /** Releases the model and KV pool. Idempotent. */
   dispose(): void;
 }

@@ -1,5 +1,8 @@
-/** Where a sequence is in the scheduler. */
-export type SequenceStatus = "waiting" | "running" | "finished";
+/**
+ * Where a sequence is in the scheduler: queued (new, or preempted to recompute), running on
+ * the device (possibly still loading its KV back), paused with its KV on the host tier, done.
+ */
+export type SequenceStatus = "waiting" | "running" | "paused" | "finished";
 
 /** What the scheduler needs to know to create a {@link Sequence}. */
 export interface SequenceInit {
@@ -28,7 +31,7 @@ export class Sequence {
   readonly arrivalMs: number;
   readonly consumptionRateTokPerS: number | null;
   status: SequenceStatus = "waiting";
-  /** Tokens whose KV is in the cache (0 after a recompute preemption). */
+  /** Tokens whose KV is in the cache (0 after a recompute preemption; while paused, what it had on the device). */
   numComputedTokens = 0;
   /** Order of the latest admission to `running` (larger = more recent); -1 = never admitted. */
   admitOrder = -1;

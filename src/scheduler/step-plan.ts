@@ -1,7 +1,15 @@
+import type { KvTransfer } from "../runtime/runtime.js";
 import type { Sequence } from "./sequence.js";
 
-/** How a preempted sequence gets its KV back: recomputed from its tokens, or swapped (later). */
-export type PreemptionMode = "recompute" | "swap";
+/**
+ * How a preempted sequence gets its KV back: recomputed from its tokens; swapped (its KV copied
+ * to the host tier, then reloaded); or hybrid (the part already written through is reloaded,
+ * the rest recomputed).
+ */
+export type PreemptionMode = "recompute" | "swap" | "hybrid";
+
+/** How a paused sequence comes back: its whole KV loaded, the host prefix loaded and the tail recomputed, or all recomputed. */
+export type ResumeMode = "reload" | "hybrid" | "recompute";
 
 /** One row of a step: `numNewTokens` tokens of `seq` starting at `startToken`. */
 export interface ScheduledRow {
@@ -15,19 +23,30 @@ export interface ScheduledRow {
   readonly isDecode: boolean;
 }
 
-/** A sequence preempted while planning this step (its blocks are already freed for recompute). */
+/** A sequence preempted while planning this step (its device blocks are given up). */
 export interface Preemption {
   readonly seq: Sequence;
   readonly mode: PreemptionMode;
 }
 
+/** A paused sequence brought back while planning this step. */
+export interface Resumption {
+  readonly seq: Sequence;
+  readonly mode: ResumeMode;
+  /** Tokens whose KV is loaded from the host (the rest is recomputed). */
+  readonly numLoadedTokens: number;
+}
+
 /**
- * What one engine step runs: decode rows and prefill chunks under the token budget, and the
- * preemptions made to fit them. Later: resumed sequences and KV tier transfers.
+ * What one engine step runs: decode rows and prefill chunks under the token budget, the
+ * preemptions and resumptions made, and the KV tier transfers to issue with the step.
  */
 export interface StepPlan {
   readonly rows: readonly ScheduledRow[];
   readonly preempted: readonly Preemption[];
+  readonly resumed: readonly Resumption[];
+  /** Write-through, evict and load copies to start with this step. */
+  readonly transfers: readonly KvTransfer[];
   /** Sum of the rows' new tokens (≤ maxNumBatchedTokens). */
   readonly numBatchedTokens: number;
   /** Sequences admitted from the waiting queue this step. */

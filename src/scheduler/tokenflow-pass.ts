@@ -1,0 +1,114 @@
+/**
+ * One TokenFlow scheduling pass as a pure function (paper §4.2, the interpretation in
+ * ../shared/papers/tokenflow.md §5.7): rank every candidate by the buffer it would have once
+ * switched in, fill device memory greedily with an adjacent-swap local search, and pause only
+ * running requests whose buffers cover the pause and the way back.
+ */
+
+/** One request the pass may keep, pause, resume or admit. */
+export interface PassCandidate {
+  readonly id: string;
+  /** Where it is now. */
+  readonly place: "running" | "paused" | "waiting";
+  /** Whether it has produced tokens (a waiting request may have, after a recompute preemption). */
+  readonly hasStarted: boolean;
+  /** Seconds of reading in its buffer (0 when not started). */
+  readonly bufferSec: number;
+  /** Reader rate, tok/s (ties: faster readers drain sooner and go first). */
+  readonly rateTokPerS: number;
+  /** Time to bring it onto the device (0 when running): load or recompute, ms. */
+  readonly switchInMs: number;
+  /** Time its pause would take to be safe (evict backlog + its own copy, or 0 for hybrid), ms. */
+  readonly pauseMs: number;
+  /** Device blocks it needs for the next interval. */
+  readonly numBlocks: number;
+  /** Arrival order (FIFO among new requests). */
+  readonly arrivalMs: number;
+}
+
+/** Limits of a pass. */
+export interface PassLimits {
+  readonly numDeviceBlocks: number;
+  readonly maxNumSeqs: number;
+  readonly scheduleIntervalMs: number;
+  readonly bufferSafetyFactor: number;
+  /** Most requests admitted from the waiting queue (working-set room). */
+  readonly maxAdmissions: number;
+}
+
+/** What the pass decided. */
+export interface PassDecision {
+  /** Running requests to pause, largest buffer first. */
+  readonly pause: readonly string[];
+  /** Paused requests to resume, most urgent first. */
+  readonly resume: readonly string[];
+  /** Waiting requests to admit, in order. */
+  readonly admit: readonly string[];
+}
+
+/**
+ * Priority key (lower = more urgent): new requests first in arrival order (their readers wait
+ * for a first token), then the buffer left once switched in; faster readers break ties.
+ */
+function urgency(c: PassCandidate): number {
+  if (!c.hasStarted) return -1e12 + c.arrivalMs;
+  return c.bufferSec - c.switchInMs / 1000 - c.rateTokPerS * 1e-6;
+}
+
+/** Whether pausing running request `c` is safe: its buffer covers μ × (pause + way back + Δt). */
+export function isSafeToPause(c: PassCandidate, limits: PassLimits, loadBackMs: number): boolean {
+  const needSec = (limits.bufferSafetyFactor * (c.pauseMs + loadBackMs + limits.scheduleIntervalMs)) / 1000;
+  return c.hasStarted && c.bufferSec >= needSec;
+}
+
+/** Greedy fill in `order`: the set that fits device memory and the sequence cap. */
+function fill(order: readonly PassCandidate[], limits: PassLimits, admitted = { n: 0 }): Set<PassCandidate> {
+  const chosen = new Set<PassCandidate>();
+  let blocks = 0;
+  for (const c of order) {
+    if (chosen.size >= limits.maxNumSeqs) break;
+    if (c.place === "waiting" && admitted.n >= limits.maxAdmissions) continue;
+    if (blocks + c.numBlocks > limits.numDeviceBlocks) continue;
+    chosen.add(c);
+    blocks += c.numBlocks;
+    if (c.place === "waiting") admitted.n++;
+  }
+  return chosen;
+}
+
+/**
+ * Runs the pass over `candidates` (running ones need `loadBackMs`: their way back if paused).
+ * At least one running request keeps running.
+ */
+export function tokenFlowPass(
+  candidates: readonly PassCandidate[],
+  limits: PassLimits,
+  loadBackMs: (c: PassCandidate) => number,
+): PassDecision {
+  const order = [...candidates].sort((a, b) => urgency(a) - urgency(b) || a.arrivalMs - b.arrivalMs);
+  let chosen = fill(order, limits);
+  // Local search: swap adjacent candidates when the swap lets more requests onto the device.
+  for (let i = 0; i + 1 < order.length; i++) {
+    const a = order[i] as PassCandidate;
+    const b = order[i + 1] as PassCandidate;
+    if (!chosen.has(a) || chosen.has(b)) continue;
+    const swapped = [...order];
+    swapped[i] = b;
+    swapped[i + 1] = a;
+    const alt = fill(swapped, limits);
+    if (alt.size > chosen.size) {
+      order.splice(0, order.length, ...swapped);
+      chosen = alt;
+    }
+  }
+  const running = candidates.filter((c) => c.place === "running");
+  const pause = running
+    .filter((c) => !chosen.has(c) && isSafeToPause(c, limits, loadBackMs(c)))
+    .sort((a, b) => b.bufferSec - a.bufferSec);
+  if (pause.length > 0 && pause.length === running.length) pause.pop();
+  return {
+    pause: pause.map((c) => c.id),
+    resume: order.filter((c) => c.place === "paused" && chosen.has(c)).map((c) => c.id),
+    admit: order.filter((c) => c.place === "waiting" && chosen.has(c)).map((c) => c.id),
+  };
+}
