@@ -1,9 +1,11 @@
 #include "runner.h"
 
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include "runner_config.h"
+#include "runner_transfers.h"
 
 namespace tokenflow {
 
@@ -95,10 +97,14 @@ class StepWorker : public Napi::AsyncWorker {
   }
   void OnOK() override {
     Napi::Env env = Env();
+    std::vector<TransferDone> done;
+    if (runner_->core_ && !runner_->disposed_) runner_->core_->take_transfers(done);
     runner_->finish_call();
     runner_->pending_sample_ = phase_ == StepPhase::ForwardOnly;
     try {
-      deferred_.Resolve(result(env));
+      Napi::Object r = result(env);
+      set_transfer_report(r, done);
+      deferred_.Resolve(r);
     } catch (const Napi::Error& e) {
       deferred_.Reject(e.Value());
     }
@@ -136,6 +142,8 @@ void Runner::register_class(Napi::Env env, Napi::Object exports) {
   Napi::Function cls = DefineClass(env, "Runner",
                                    {InstanceMethod("init", &Runner::init), InstanceMethod("step", &Runner::step),
                                     InstanceMethod("sample", &Runner::sample),
+                                    InstanceMethod("flushTransfers", &Runner::flush_transfers),
+                                    InstanceMethod("holdTransfersForTest", &Runner::hold_transfers),
                                     InstanceMethod("dispose", &Runner::dispose), InstanceMethod("info", &Runner::info)});
   exports.Set("Runner", cls);
 }
@@ -152,12 +160,22 @@ Napi::Object Runner::info_object(Napi::Env env) const {
   o.Set("numBlocks", static_cast<double>(core_->kv().num_blocks()));
   o.Set("blockBytes", static_cast<double>(core_->kv().block_bytes()));
   o.Set("blockTokens", static_cast<double>(kKvBlockTokens));
+  o.Set("numHostBlocks", static_cast<double>(core_->num_host_blocks()));
   o.Set("numThreads", static_cast<double>(core_->num_threads()));
   o.Set("isa", isa_name(core_->isa()));
   o.Set("vocabSize", static_cast<double>(core_->config().vocab_size));
   o.Set("maxBatchTokens", static_cast<double>(core_->max_batch_tokens()));
   o.Set("kvDtype", core_->kv().dtype() == KvDType::F16 ? "f16" : "f32");
   return o;
+}
+
+StepLimits Runner::step_limits() const {
+  StepLimits lim;
+  lim.vocab_size = core_->config().vocab_size;
+  lim.num_blocks = core_->kv().num_blocks();
+  lim.max_batch_tokens = core_->max_batch_tokens();
+  lim.num_host_blocks = core_->num_host_blocks();
+  return lim;
 }
 
 Napi::Value Runner::init(const Napi::CallbackInfo& info) {
@@ -185,14 +203,18 @@ Napi::Value Runner::step(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) return rejected(env, "step(input): input must be an object");
   const Napi::Object input = info[0].As<Napi::Object>();
   try {
-    StepLimits lim;
-    lim.vocab_size = core_->config().vocab_size;
-    lim.num_blocks = core_->kv().num_blocks();
-    lim.max_batch_tokens = core_->max_batch_tokens();
-    parse_step_input(input, lim, input_);
+    parse_step_input(input, step_limits(), input_);
+    if (input_.num_rows == 0 && input_.num_transfers == 0 && core_->num_transfers_in_flight() == 0) {
+      throw Napi::Error::New(env, "numRows is 0, but a step without rows must issue transfers or have some in flight");
+    }
+    core_->check_transfers(input_);
   } catch (const Napi::Error& e) {
     return rejected(env, Napi::Error::New(env, std::string("step input: ") + e.Message()).Value());
+  } catch (const std::invalid_argument& e) {
+    return rejected(env, std::string("step input: ") + e.what());
   }
+  // Transfers start now, before the forward pass is even queued.
+  core_->issue_transfers(input_);
   pending_sample_ = false;
   auto* worker = new StepWorker(this, input, input_.defer_sampling ? StepPhase::ForwardOnly : StepPhase::Whole);
   busy_ = true;
@@ -208,11 +230,7 @@ Napi::Value Runner::sample(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) return rejected(env, "sample(input): input must be an object");
   const Napi::Object input = info[0].As<Napi::Object>();
   try {
-    StepLimits lim;
-    lim.vocab_size = core_->config().vocab_size;
-    lim.num_blocks = core_->kv().num_blocks();
-    lim.max_batch_tokens = core_->max_batch_tokens();
-    parse_step_masks(input, lim, input_);
+    parse_step_masks(input, step_limits(), input_);
   } catch (const Napi::Error& e) {
     return rejected(env, Napi::Error::New(env, std::string("sample input: ") + e.Message()).Value());
   }
@@ -225,6 +243,8 @@ Napi::Value Runner::sample(const Napi::CallbackInfo& info) {
 
 Napi::Value Runner::dispose(const Napi::CallbackInfo& info) {
   disposed_ = true;
+  // Queued copies are abandoned and a waiting flushTransfers (or row-less step) wakes up.
+  if (core_) core_->stop_transfers();
   if (!busy_) core_.reset();
   return info.Env().Undefined();
 }

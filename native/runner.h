@@ -4,6 +4,11 @@
 // input object, its masks now filled) samples afterwards, so masks can be computed meanwhile.
 // Both init and step return promises and never throw synchronously; bad input rejects with
 // an Error naming the problem. One call at a time per Runner.
+// With a host tier (config hostKvBytes), a step also issues KV transfers (step_transfers.h),
+// started before its forward pass and run on the transfer engine's thread meanwhile; every
+// step result reports the transfers completed since the previous report, and
+// flushTransfers() waits for all of them (for an idle engine). A step without rows is allowed
+// while it issues transfers or some are in flight: it waits until one completes.
 #pragma once
 
 #include <napi.h>
@@ -24,18 +29,22 @@ class Runner : public Napi::ObjectWrap<Runner> {
  private:
   friend class InitWorker;
   friend class StepWorker;
+  friend class FlushWorker;
 
   Napi::Value init(const Napi::CallbackInfo& info);
   Napi::Value step(const Napi::CallbackInfo& info);
   Napi::Value sample(const Napi::CallbackInfo& info);
+  Napi::Value flush_transfers(const Napi::CallbackInfo& info);  // runner_transfers.cc
+  Napi::Value hold_transfers(const Napi::CallbackInfo& info);   // runner_transfers.cc
   Napi::Value dispose(const Napi::CallbackInfo& info);
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Object info_object(Napi::Env env) const;
+  StepLimits step_limits() const;
   // Called on the JS thread when a worker finishes.
   void finish_call();
 
   std::unique_ptr<RunnerCore> core_;
-  bool busy_ = false;      // an init or step is in flight
+  bool busy_ = false;      // an init, step or flushTransfers is in flight
   bool disposed_ = false;  // dispose() was called (frees when no call is in flight)
   bool pending_sample_ = false;  // a deferred step's logits wait for sample()
   StepInput input_;

@@ -75,6 +75,9 @@ RunnerConfig parse_runner_config(const Napi::Object& o) {
   }
   RunnerOptions& opt = rc.options;
   opt.kv_cache_bytes = static_cast<uint64_t>(int_field(o, "kvCacheBytes", 1, kMaxSafeInteger));
+  const Napi::Value host = o.Get("hostKvBytes");
+  const bool no_host = host.IsUndefined() || host.IsNull();
+  opt.host_kv_bytes = no_host ? 0 : static_cast<uint64_t>(int_field(o, "hostKvBytes", 0, kMaxSafeInteger));
   const std::string kv = string_field(o, "kvDtype", "f16");
   if (kv != "f16" && kv != "f32") field_error(o.Env(), "kvDtype must be \"f16\" or \"f32\"");
   opt.kv_dtype = kv == "f16" ? KvDType::F16 : KvDType::F32;

@@ -1,5 +1,5 @@
-// Parsing of a Runner's init config (model hyperparameters, tensor locations, KV budget,
-// threads) from JavaScript. Runs on the JS thread; the result is plain C++ data.
+// Parsing of a Runner's init config (model hyperparameters, tensor locations, KV budgets of
+// both tiers, threads) from JavaScript. Runs on the JS thread; the result is plain C++ data.
 #pragma once
 
 #include <napi.h>

@@ -22,6 +22,40 @@ RunnerCore::RunnerCore(const ModelConfig& config, const std::vector<TensorDesc>&
   pool_ = std::make_unique<ThreadPool>(options.num_threads);
   forward_ = std::make_unique<ForwardPass>(*weights_, *kv_, *pool_, isa_);
   scratch_.resize(static_cast<size_t>(pool_->size()));
+  if (options.host_kv_bytes > 0) {
+    host_ = std::make_unique<HostKvPool>(kv_->block_bytes(), options.host_kv_bytes);
+    locks_ = std::make_unique<TransferLocks>(kv_->num_blocks(), host_->num_blocks());
+    transfers_ = std::make_unique<TransferEngine>(kv_->data(), host_->block(0), kv_->block_bytes());
+  }
+}
+
+void RunnerCore::check_transfers(const StepInput& in) const {
+  if (locks_) locks_->check(in);
+}
+
+void RunnerCore::issue_transfers(const StepInput& in) {
+  if (!transfers_ || in.num_transfers == 0) return;
+  locks_->claim(in);
+  for (int k = 0; k < in.num_transfers; ++k) {
+    const int32_t i0 = in.transfer_start[k];
+    transfers_->enqueue(in.transfer_ids[k], in.transfer_is_load[k] == 1, in.transfer_device_blocks.data() + i0,
+                        in.transfer_host_blocks.data() + i0, in.transfer_start[k + 1] - i0);
+  }
+}
+
+void RunnerCore::take_transfers(std::vector<TransferDone>& out) {
+  if (!transfers_) return;
+  const size_t first = out.size();
+  transfers_->take_completed(out);
+  for (size_t i = first; i < out.size(); ++i) locks_->release(out[i].id);
+}
+
+void RunnerCore::wait_transfers() {
+  if (transfers_) transfers_->wait_idle();
+}
+
+void RunnerCore::stop_transfers() {
+  if (transfers_) transfers_->shutdown();
 }
 
 void RunnerCore::step(const StepInput& in, StepOutput& out) {
@@ -31,13 +65,19 @@ void RunnerCore::step(const StepInput& in, StepOutput& out) {
 
 void RunnerCore::forward(const StepInput& in, StepOutput& out) {
   const auto t0 = std::chrono::steady_clock::now();
+  out.sample_ms = 0.0;
+  if (in.num_rows == 0) {
+    out.logits.clear();
+    if (transfers_) transfers_->wait_progress();
+    out.forward_ms = 0.0;
+    return;
+  }
   const size_t vocab = static_cast<size_t>(config().vocab_size);
   out.logits.resize(in.logit_tokens.size() * vocab);
   ForwardInput fin;
   order_tokens(in, fin);
   forward_->run(fin, out.logits.data());
   out.forward_ms = ms_since(t0);
-  out.sample_ms = 0.0;
 }
 
 void RunnerCore::sample(const StepInput& in, StepOutput& out) {

@@ -6,6 +6,7 @@
 
 #include "kv_pool.h"
 #include "step_input_fields.h"
+#include "step_transfers.h"
 
 namespace tokenflow {
 
@@ -16,7 +17,7 @@ namespace {
 std::string at(const char* name, int64_t i) { return std::string(name) + "[" + std::to_string(i) + "]"; }
 
 void parse_layout(const Napi::Object& o, const StepLimits& lim, StepInput& s) {
-  s.num_rows = static_cast<int>(int_field(o, "numRows", 1, lim.max_batch_tokens));
+  s.num_rows = static_cast<int>(int_field(o, "numRows", 0, lim.max_batch_tokens));
   s.num_tokens = static_cast<int>(int_field(o, "numTokens", s.num_rows, lim.max_batch_tokens));
   s.max_blocks_per_row = static_cast<int>(int_field(o, "maxBlocksPerRow", 1, (1 << 24) / kKvBlockTokens));
   const size_t rows = static_cast<size_t>(s.num_rows);
@@ -190,6 +191,7 @@ void parse_step_input(const Napi::Object& o, const StepLimits& limits, StepInput
   check_rows(o.Env(), limits, out);
   parse_sampling(o, out);
   parse_extras(o, limits, out);
+  parse_step_transfers(o, limits, out);
   out.want_logits = array_length<float>(o, "logitsOut") >= 0;
   const Napi::Value defer = o.Get("deferSampling");
   if (!defer.IsUndefined() && !defer.IsBoolean()) field_error(o.Env(), "deferSampling must be a boolean");

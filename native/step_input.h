@@ -1,6 +1,6 @@
 // Parsing and validation of one step's input: the typed arrays the engine fills (token ids,
 // positions, per-row query ranges, block tables, slot mapping, sampling rows, penalties, logit
-// bias, grammar bitmask). Everything is checked before any work is done, and copied, so the
+// bias, grammar bitmask, KV transfers). Everything is checked before any work is done, and copied, so the
 // caller may reuse its arrays as soon as step() returns its promise.
 #pragma once
 
@@ -19,6 +19,7 @@ struct StepLimits {
   int vocab_size = 0;
   int64_t num_blocks = 0;
   int max_batch_tokens = 0;
+  int64_t num_host_blocks = 0;  // 0 = no host tier (a step with transfers is rejected)
 };
 
 // A validated, owned copy of one step's input.
@@ -39,9 +40,15 @@ struct StepInput {
   std::vector<int32_t> logit_tokens;  // the last token of each of those rows
   bool want_logits = false;           // the caller passed logitsOut
   bool defer_sampling = false;        // forward pass only; sampling follows in a second call
+  // KV transfers to start with this step (step_transfers.h); num_transfers = 0: none. Transfer
+  // k copies the block pairs transfer_start[k] .. transfer_start[k + 1] - 1 of the two lists.
+  int num_transfers = 0;
+  std::vector<int32_t> transfer_ids, transfer_start, transfer_device_blocks, transfer_host_blocks;
+  std::vector<uint8_t> transfer_is_load;  // 1 = load (host -> device), 0 = store
 };
 
-// Fills `out` from `obj`, or throws Napi::Error naming the first problem found.
+// Fills `out` from `obj`, or throws Napi::Error naming the first problem found. numRows may be
+// 0 (a step that only issues or waits for transfers; the Runner decides whether it may).
 void parse_step_input(const Napi::Object& obj, const StepLimits& limits, StepInput& out);
 
 // Re-reads only the grammar masks (`hasMask`, `bitmask`) of `obj` into `out`, whose rows were

@@ -3,6 +3,8 @@ import { benchLlamaCppRuntime } from "../bench/runtime-bench-llama-cpp.js";
 import { benchOursRuntime } from "../bench/runtime-bench-ours.js";
 import type { RuntimeBenchOptions, RuntimeThroughput } from "../bench/runtime-bench-types.js";
 import { openModel } from "../model/open-model.js";
+import { registerBenchPeerServer } from "./bench-peer-command.js";
+import { registerBenchServe } from "./bench-serve-command.js";
 import { parseIntOption } from "./parse.js";
 
 interface BenchRuntimeFlags {
@@ -77,4 +79,6 @@ export function registerBench(program: Command, out: (s: string) => void): void 
       }
       out(table(ours, peer, opts.promptTokens));
     });
+  registerBenchPeerServer(bench, out);
+  registerBenchServe(bench, out);
 }

@@ -199,8 +199,8 @@ export class KvOffload {
     };
     this.track(transfer, seqId, logical, [], nowMs);
     this.stats.numLoadBytes += n * this.blockBytes;
-    let set = this.loading.get(seqId);
-    if (!set) this.loading.set(seqId, (set = new Set()));
+    const set = this.loading.get(seqId) ?? new Set<number>();
+    this.loading.set(seqId, set);
     set.add(transfer.id);
     return [transfer];
   }

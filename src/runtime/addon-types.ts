@@ -104,6 +104,12 @@ export interface NativeRunnerConfig {
   tensors: NativeTensorDesc[];
   /** KV pool budget; the pool holds floor(kvCacheBytes / blockBytes) blocks. */
   kvCacheBytes: number;
+  /**
+   * Host KV tier budget (default 0 = no host tier): floor(hostKvBytes / blockBytes) blocks laid
+   * out exactly as device blocks, plus a copy thread for transfers. A positive value below one
+   * block is rejected.
+   */
+  hostKvBytes?: number;
   /** KV cache element type (default `f16`, as llama.cpp). */
   kvDtype?: "f16" | "f32";
   /** Compute threads, the step's own thread included (default: hardware concurrency). */
@@ -124,6 +130,8 @@ export interface NativeRunnerInfo {
   blockBytes: number;
   /** Tokens per KV block (16). */
   blockTokens: number;
+  /** Blocks of the host KV tier; 0 = no host tier (steps with transfers are rejected). */
+  numHostBlocks: number;
   numThreads: number;
   isa: "avx512" | "avx2" | "scalar";
   vocabSize: number;
@@ -201,10 +209,56 @@ export interface NativeStepInput {
    * fills `hasMask` / `bitmask` and calls `sample` with this same object.
    */
   deferSampling?: boolean;
+  /**
+   * KV transfers to issue with this step (needs a host tier); absent or 0 = none. They are
+   * queued before the forward pass starts and copied on the transfer thread while it runs
+   * (one FIFO queue per direction, served alternately). A transfer holds its blocks until its
+   * completion is reported (in a step result or by `flushTransfers`); meanwhile the step is
+   * rejected, naming the field, if a load targets a device block that a row of this step reads
+   * or writes, or that another transfer in flight reads or writes; if a store reads a device
+   * block that this step's rows write or a load in flight fills; if two copies in flight target
+   * the same block, or a load reads a host block a store in flight fills; or if a row uses a
+   * block whose load is not reported yet. Rows may read a block being stored.
+   * `numRows` may be 0 while transfers are issued or in flight: the step then only waits until
+   * one completes (or none is running).
+   */
+  numTransfers?: number;
+  /** [numTransfers] caller-chosen ids, distinct from each other and from those in flight. */
+  transferIds?: Int32Array | null;
+  /** [numTransfers] 1 = load (host → device), 0 = store (device → host). */
+  transferIsLoad?: Uint8Array | null;
+  /**
+   * [numTransfers + 1] offsets into the block lists: transfer k copies pairs
+   * transferStart[k] .. transferStart[k+1]-1; 0 first, strictly increasing (>= 1 pair each).
+   */
+  transferStart?: Int32Array | null;
+  /** [transferStart[numTransfers]] device block of each pair, < numBlocks. */
+  transferDeviceBlocks?: Int32Array | null;
+  /** [transferStart[numTransfers]] host block of each pair, < numHostBlocks. */
+  transferHostBlocks?: Int32Array | null;
 }
 
-/** What a step reports beside the `out*` arrays it filled. */
-export interface NativeStepResult {
+/**
+ * Transfers completed since the previous report (each is reported exactly once), in completion
+ * order. Arrays are fresh and owned by the caller.
+ */
+export interface NativeTransferReport {
+  /** Ids of the completed transfers. */
+  completedTransferIds: Int32Array;
+  /** Bytes each one copied (its blocks × blockBytes). */
+  completedTransferBytes: Float64Array;
+  /** Time the copy thread spent copying each one, ms (bytes / ms = its bandwidth). */
+  completedTransferMs: Float64Array;
+  /** Time from issue to completion of each one, ms (queueing behind other copies included). */
+  completedTransferLatencyMs: Float64Array;
+  /** Sum of `completedTransferBytes`. */
+  transferBytes: number;
+  /** Sum of `completedTransferMs`. */
+  transferMs: number;
+}
+
+/** What a step reports beside the `out*` arrays it filled (and the transfers completed). */
+export interface NativeStepResult extends NativeTransferReport {
   numSampled: number;
   /** Wall time of the forward pass and of sampling, in milliseconds. */
   forwardMs: number;
@@ -223,7 +277,22 @@ export interface NativeRunner {
    * `bitmask` of `input` (the same object), fills its `out*` arrays. Rejects without such a step.
    */
   sample(input: NativeStepInput): Promise<NativeStepResult>;
-  /** Frees the model map and KV pool (after the step in flight, if any). Idempotent. */
+  /**
+   * Waits off the event loop until every transfer issued so far has completed, then reports
+   * those not reported yet. Counts as a call: rejects while a step is in flight. Resolves at
+   * once, empty, without a host tier; rejects if the runner is disposed meanwhile.
+   */
+  flushTransfers(): Promise<NativeTransferReport>;
+  /**
+   * TEST ONLY: `true` stops the copy thread before its next chunk (transfers stay in flight,
+   * deterministically), `false` lets it go on. Dispose works either way. Throws TypeError on a
+   * non-boolean.
+   */
+  holdTransfersForTest(hold: boolean): void;
+  /**
+   * Frees the model map and KV pools (after the call in flight, if any). Queued transfers are
+   * abandoned (the copy thread stops after its current chunk). Idempotent.
+   */
   dispose(): void;
   /** The init report, or `null` before init / after dispose. */
   info(): NativeRunnerInfo | null;

@@ -9,6 +9,13 @@ import type {
   NativeStepInput,
   NativeStepResult,
 } from "./addon-types.js";
+import {
+  mergeTransferReports,
+  type TransferReport,
+  TransferPacker,
+  toTransferReport,
+} from "./native-transfers.js";
+import type { KvTransfer } from "./runtime.js";
 
 /** Tokens per KV block (fixed by the native pool). */
 export const KV_BLOCK_TOKENS = 16;
@@ -25,6 +32,11 @@ export interface RunnableModel {
 export interface NativeRunnerOptions {
   /** KV pool budget in bytes; the pool holds floor(kvCacheBytes / blockBytes) blocks. */
   readonly kvCacheBytes: number;
+  /**
+   * Host KV tier budget in bytes (default 0 = no host tier): floor(hostKvBytes / blockBytes)
+   * blocks with the device block layout, and a copy thread for transfers.
+   */
+  readonly hostKvBytes?: number;
   readonly kvDtype?: "f16" | "f32";
   /** Compute threads (default: all cores). */
   readonly numThreads?: number;
@@ -76,10 +88,18 @@ export interface StepOptions {
   readonly returnLogits?: boolean;
   /** Grammar masks filled while the forward pass runs (`RuntimeStepInput.fillMasks`). */
   readonly fillMasks?: (mask: Int32Array, hasMask: Uint8Array) => void;
+  /**
+   * KV transfers to start with this step (needs a host tier); they copy while the forward pass
+   * runs. See `NativeStepInput.numTransfers` for what the addon rejects.
+   */
+  readonly transfers?: readonly KvTransfer[];
 }
 
-/** A step's results. The arrays are views owned by the runner, valid until its next step. */
-export interface RunnerStepOutput {
+/**
+ * A step's results. The typed arrays are views owned by the runner, valid until its next step;
+ * the transfer report's arrays belong to the caller.
+ */
+export interface RunnerStepOutput extends TransferReport {
   /** [numRows] sampled tokens, -1 where not sampled. */
   readonly tokens: Int32Array;
   /** [numRows] log-probability of each sampled token (NaN where not sampled). */
@@ -158,6 +178,7 @@ export function runnerConfigFromModel(
     ...(options.numThreads ? { numThreads: options.numThreads } : {}),
     ...(options.isa ? { isa: options.isa } : {}),
     ...(options.maxBatchTokens ? { maxBatchTokens: options.maxBatchTokens } : {}),
+    ...(options.hostKvBytes ? { hostKvBytes: options.hostKvBytes } : {}),
   };
 }
 
@@ -187,6 +208,8 @@ function checkInt(value: number, min: number, what: string): void {
  */
 export class NativeRunner {
   private readonly cache = new ArrayCache();
+  private readonly transferPacker = new TransferPacker();
+  /** A step or a transfer flush is in flight. */
   private stepping = false;
 
   private constructor(
@@ -195,7 +218,7 @@ export class NativeRunner {
     readonly info: NativeRunnerInfo,
   ) {}
 
-  /** Maps the model's tensors natively and sizes the KV pool. */
+  /** Maps the model's tensors natively and sizes the KV pool (and the host tier, if any). */
   static async create(model: RunnableModel, options: NativeRunnerOptions): Promise<NativeRunner> {
     const addon = loadAddon();
     const handle = new addon.Runner();
@@ -207,14 +230,19 @@ export class NativeRunner {
    * Runs one step over `rows`; with `returnLogits`, also copies the sampled rows' raw logits.
    * With `fillMasks`, the forward pass starts first and `fillMasks` runs on this thread while it
    * computes (see `RuntimeStepInput.fillMasks`); sampling follows with the masks it wrote.
+   * With `transfers`, the copies start before the forward pass; the output reports every
+   * transfer completed since the previous report. `rows` may be empty (host tier only) while
+   * transfers are issued or in flight: the step then waits until one completes.
    */
   async step(rows: readonly RunnerRow[], opts: StepOptions = {}): Promise<RunnerStepOutput> {
     if (this.stepping) throw new InvalidArgumentError("a step is already running on this runner");
     const input = this.pack(rows, opts.returnLogits ?? false);
+    this.transferPacker.pack(input, opts.transfers ?? []);
     this.stepping = true;
     try {
       let maskMs = 0;
       let r: NativeStepResult;
+      let report: TransferReport;
       if (opts.fillMasks) {
         input.deferSampling = true;
         const forward = this.handle.step(input);
@@ -225,12 +253,14 @@ export class NativeRunner {
           fillError = error;
         }
         // The forward pass settles before any error surfaces: the runner is never left busy.
-        const { forwardMs } = await forward;
+        const forwarded = await forward;
         if (fillError !== null) throw fillError;
-        r = { ...(await this.handle.sample(input)), forwardMs };
+        r = { ...(await this.handle.sample(input)), forwardMs: forwarded.forwardMs };
+        report = mergeTransferReports(toTransferReport(forwarded), toTransferReport(r));
       } else {
         input.deferSampling = false;
         r = await this.handle.step(input);
+        report = toTransferReport(r);
       }
       return {
         tokens: input.outTokens.subarray(0, rows.length),
@@ -239,7 +269,10 @@ export class NativeRunner {
         topLogprobs: input.outTopLogprobs.subarray(0, rows.length * MAX_TOP_LOGPROBS),
         logits: input.logitsOut ? input.logitsOut.subarray(0, r.numSampled * this.info.vocabSize) : null,
         maskMs,
-        ...r,
+        numSampled: r.numSampled,
+        forwardMs: r.forwardMs,
+        sampleMs: r.sampleMs,
+        ...report,
       };
     } finally {
       this.stepping = false;
@@ -279,13 +312,30 @@ export class NativeRunner {
     return this.handle.step(input);
   }
 
-  /** Frees the model map and the KV pool. */
+  /**
+   * Waits until every transfer issued so far has completed and reports those not reported yet
+   * (for an engine with nothing to compute). Rejects while a step is in flight, and if the
+   * runner is disposed meanwhile. Without a host tier it resolves at once with nothing.
+   */
+  async flushTransfers(): Promise<TransferReport> {
+    if (this.stepping) throw new InvalidArgumentError("a step is already running on this runner");
+    this.stepping = true;
+    try {
+      return toTransferReport(await this.handle.flushTransfers());
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  /** Frees the model map and the KV pools; queued transfers are abandoned. */
   dispose(): void {
     this.handle.dispose();
   }
 
   private pack(rows: readonly RunnerRow[], returnLogits: boolean): NativeStepInput {
-    if (rows.length === 0) throw new InvalidArgumentError("a step needs at least one row");
+    // Without a host tier there is nothing a row-less step could wait for.
+    if (rows.length === 0 && this.info.numHostBlocks === 0)
+      throw new InvalidArgumentError("a step needs at least one row");
     let numTokens = 0;
     let maxBlocks = 1;
     for (const [i, row] of rows.entries()) {

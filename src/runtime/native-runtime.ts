@@ -3,7 +3,11 @@ import type { OpenedModel } from "../model/open-model.js";
 import { NativeRunner, type NativeRunnerOptions, type RunnableModel } from "./native-runner.js";
 import type { Runtime, RuntimeInfo, RuntimeStepInput, RuntimeStepOutput } from "./runtime.js";
 
-/** The native CPU runtime behind the {@link Runtime} interface (wraps a {@link NativeRunner}). */
+/**
+ * The native CPU runtime behind the {@link Runtime} interface (wraps a {@link NativeRunner}).
+ * With `hostKvBytes`, it has a host KV tier and copies transfers on its own thread while the
+ * forward pass runs.
+ */
 export class NativeRuntime implements Runtime {
   readonly kind = "native-cpu";
   readonly info: RuntimeInfo;
@@ -17,10 +21,11 @@ export class NativeRuntime implements Runtime {
       blockBytes: i.blockBytes,
       vocabSize: i.vocabSize,
       maxBatchTokens: i.maxBatchTokens,
+      numHostBlocks: i.numHostBlocks,
     };
   }
 
-  /** Maps `model` natively and sizes its KV pool (`options.kvCacheBytes`). */
+  /** Maps `model` natively and sizes its KV pool (`kvCacheBytes`) and host tier (`hostKvBytes`). */
   static async create(
     model: RunnableModel | OpenedModel,
     options: NativeRunnerOptions,
@@ -29,10 +34,20 @@ export class NativeRuntime implements Runtime {
   }
 
   step(input: RuntimeStepInput): Promise<RuntimeStepOutput> {
-    if (input.transfers?.length)
-      return Promise.reject(new UnsupportedError(`the ${this.kind} runtime has no host KV tier`));
+    const transfers = input.transfers ?? [];
+    if (transfers.length > 0 && !this.info.numHostBlocks)
+      return Promise.reject(
+        new UnsupportedError(`the ${this.kind} runtime has no host KV tier (create it with hostKvBytes)`),
+      );
     // The runner's output arrays are views valid until its next step, as the interface allows.
-    return this.runner.step(input.rows, input.fillMasks ? { fillMasks: input.fillMasks } : {});
+    return this.runner.step(input.rows, {
+      ...(input.fillMasks ? { fillMasks: input.fillMasks } : {}),
+      ...(transfers.length > 0 ? { transfers } : {}),
+    });
+  }
+
+  async flushTransfers(): Promise<readonly number[]> {
+    return (await this.runner.flushTransfers()).completedTransferIds;
   }
 
   dispose(): void {

@@ -1,6 +1,6 @@
 /**
  * The contract every Runtime implementation keeps (the engine relies on it), run against the
- * mock and the native runtime.
+ * mock, the native and the simulated runtime.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { openModel } from "../model/open-model.js";
@@ -8,7 +8,8 @@ import { testModelPath } from "../test-support/test-models.js";
 import { MockRuntime } from "./mock-runtime.js";
 import { MAX_TOP_LOGPROBS } from "./native-runner.js";
 import { NativeRuntime } from "./native-runtime.js";
-import type { Runtime, RuntimeRow } from "./runtime.js";
+import { type Runtime, type RuntimeRow, VirtualClock } from "./runtime.js";
+import { SimRuntime } from "./sim-runtime.js";
 
 const made: Runtime[] = [];
 afterAll(() => {
@@ -23,6 +24,16 @@ const factories: [string, () => Promise<Runtime>][] = [
       NativeRuntime.create(await openModel(await testModelPath("tinyF32")), {
         kvCacheBytes: 1 << 20,
         numThreads: 2,
+      }),
+  ],
+  [
+    "sim",
+    // No host tier here (hostKvBytes 0): the suite checks that transfers are then refused.
+    async () =>
+      SimRuntime.create("h200-llama3-8b", {
+        clock: new VirtualClock(),
+        kvCacheBytes: 64 << 21,
+        hostKvBytes: 0,
       }),
   ],
 ];
