@@ -253,18 +253,6 @@ export class KvOffload {
     }
   }
 
-  /** Notes that `seqId` wrote KV up to `numComputedTokens`: a partial host copy of its last block goes stale. */
-  onComputed(seqId: string, numComputedTokens: number): void {
-    const c = this.copies.get(seqId);
-    if (!c) return;
-    const bt = this.blocks.blockTokens;
-    const last = Math.ceil(numComputedTokens / bt) - 1;
-    for (let i = Math.max(0, last - 1); i <= last; i++) {
-      const have = c.hostTokens[i] ?? 0;
-      if (have > 0 && have < Math.min(bt, numComputedTokens - i * bt)) c.hostTokens[i] = 0;
-    }
-  }
-
   /**
    * Checks the accounting invariants (tests): each used host block belongs to exactly one copy,
    * each detached device block waits on exactly one transfer in flight.

@@ -1,5 +1,6 @@
 import type { SchedulerPolicy } from "./policy.js";
 import type { Sequence } from "./sequence.js";
+import type { PreemptionMode } from "./step-plan.js";
 
 /**
  * vLLM-like first come, first served: running sequences in admission order, then waiting ones
@@ -7,7 +8,7 @@ import type { Sequence } from "./sequence.js";
  * recently admitted running sequence is preempted and later recomputed.
  */
 export class FcfsPolicy implements SchedulerPolicy {
-  readonly name = "fcfs";
+  readonly name: string = "fcfs";
 
   orderRunning(running: readonly Sequence[]): readonly Sequence[] {
     return [...running].sort((a, b) => a.admitOrder - b.admitOrder);
@@ -24,7 +25,7 @@ export class FcfsPolicy implements SchedulerPolicy {
     return victim && victim.admitOrder > needy.admitOrder ? victim : null;
   }
 
-  preemptionMode(): "recompute" {
+  preemptionMode(_seq: Sequence): PreemptionMode {
     return "recompute";
   }
 }

@@ -188,10 +188,7 @@ export class Scheduler {
    */
   commit(plan: StepPlan): void {
     for (const row of plan.rows)
-      if (row.seq.status === "running") {
-        row.seq.numComputedTokens = row.startToken + row.numNewTokens;
-        this.offload?.onComputed(row.seq.id, row.seq.numComputedTokens);
-      }
+      if (row.seq.status === "running") row.seq.numComputedTokens = row.startToken + row.numNewTokens;
   }
 
   /** Removes `seq` (finished or aborted) and frees its blocks (after copies in flight). Idempotent. */
