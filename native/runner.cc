@@ -97,17 +97,22 @@ class StepWorker : public Napi::AsyncWorker {
   }
   void OnOK() override {
     Napi::Env env = Env();
+    Napi::Object r;
+    try {
+      r = result(env);
+    } catch (const Napi::Error& e) {
+      // Completions stay queued for the next report.
+      runner_->finish_call();
+      runner_->pending_sample_ = false;
+      deferred_.Reject(e.Value());
+      return;
+    }
     std::vector<TransferDone> done;
     if (runner_->core_ && !runner_->disposed_) runner_->core_->take_transfers(done);
     runner_->finish_call();
     runner_->pending_sample_ = phase_ == StepPhase::ForwardOnly;
-    try {
-      Napi::Object r = result(env);
-      set_transfer_report(r, done);
-      deferred_.Resolve(r);
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
+    set_transfer_report(r, done);
+    deferred_.Resolve(r);
   }
   void OnError(const Napi::Error& e) override {
     runner_->finish_call();

@@ -21,8 +21,16 @@ export class ObservedRuntime implements Runtime {
   readonly kind: string;
   onStepStart: () => void = () => {};
 
+  readonly flushTransfers?: Runtime["flushTransfers"];
+  readonly takeTransferStats?: Runtime["takeTransferStats"];
+
   constructor(readonly inner: Runtime) {
     this.kind = inner.kind;
+    // Forward the host-tier methods only where the inner runtime has them (the engine checks).
+    const flush = inner.flushTransfers?.bind(inner);
+    const take = inner.takeTransferStats?.bind(inner);
+    if (flush) this.flushTransfers = (transfers) => flush(transfers);
+    if (take) this.takeTransferStats = () => take();
   }
 
   get info() {

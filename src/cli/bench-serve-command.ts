@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parseSlo } from "../bench/aggregate-metrics.js";
 import { parseWorkloadSpec } from "../bench/arrivals.js";
-import { parseSchedulers } from "../bench/bench-schedulers.js";
+import { parseSchedulers, SCHEDULER_NAMES } from "../bench/bench-schedulers.js";
 import { type BenchServeOptions, runBenchServe } from "../bench/bench-serve.js";
 import { formatBenchTable } from "../bench/bench-serve-table.js";
 import type { BenchReport } from "../bench/bench-types.js";
@@ -207,7 +207,7 @@ function addRunOptions(cmd: Command): Command {
   return cmd
     .option(
       "--schedulers <list>",
-      "policies to compare, in order: fcfs, fcfs-nochunk (labels only for --target)",
+      `policies to compare, in order: ${SCHEDULER_NAMES.join(", ")} (labels only for --target)`,
       "fcfs",
     )
     .option("--slo <spec>", "request SLOs for goodput, e.g. ttft:1000,tpot:50 (ms)")

@@ -259,7 +259,11 @@ export class Engine {
     }
     this.inFlight.clear();
     const runtimeMs = this.clock.now() - runtimeStartMs;
-    this.scheduler.onTransfersCompleted(out.completedTransferIds ?? [], this.clock.now());
+    this.scheduler.onTransfersCompleted(
+      out.completedTransferIds ?? [],
+      this.clock.now(),
+      this.runtime.takeTransferStats?.(),
+    );
     try {
       this.scheduler.commit(ran);
       for (const f of packed.maskErrors) this.failRequest(f.id, f.error);
@@ -357,7 +361,7 @@ export class Engine {
     const flush = this.runtime.flushTransfers?.bind(this.runtime);
     if (flush && (plan.transfers.length > 0 || this.scheduler.hasTransfersInFlight())) {
       const done = await flush(plan.transfers);
-      this.scheduler.onTransfersCompleted(done, this.clock.now());
+      this.scheduler.onTransfersCompleted(done, this.clock.now(), this.runtime.takeTransferStats?.());
       return;
     }
     if (plan.resumed.length > 0 || plan.preempted.length > 0) return;

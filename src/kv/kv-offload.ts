@@ -1,4 +1,4 @@
-import type { KvTransfer } from "../runtime/runtime.js";
+import type { KvTransfer, TransferStats } from "../runtime/runtime.js";
 import type { BlockManager } from "./block-manager.js";
 import type { HostBlockPool } from "./host-block-pool.js";
 
@@ -65,7 +65,7 @@ export class KvOffload {
   private nextTransferId = 1;
   private storeBytesInFlight = 0;
   private loadBytesInFlight = 0;
-  /** EWMA of observed copy bandwidth per direction, bytes/ms (0 = nothing measured yet). */
+  /** EWMA of the runtime's measured copy bandwidth per direction, bytes/ms (0 = nothing measured yet). */
   storeBytesPerMs = 0;
   loadBytesPerMs = 0;
 
@@ -137,9 +137,10 @@ export class KvOffload {
     for (const seq of seqs) {
       if (budget <= 0) break;
       const numFull = Math.floor(seq.numComputedTokens / this.blocks.blockTokens);
-      const todo = this.unsyncedBlocks(seq.id, numFull, this.blocks.blockTokens).slice(0, budget);
-      const t = this.store(seq.id, todo, this.blocks.blockTokens, nowMs, "writeThrough");
-      if (!t) break;
+      const todo = this.unsyncedBlocks(seq.id, numFull, numFull * this.blocks.blockTokens).slice(0, budget);
+      if (todo.length === 0) continue;
+      const t = this.store(seq.id, todo, numFull * this.blocks.blockTokens, nowMs, "writeThrough");
+      if (!t) break; // the host tier is full
       out.push(t);
       budget -= todo.length;
     }
@@ -232,7 +233,7 @@ export class KvOffload {
 
   /**
    * Applies completed transfers (ids from the runtime; unknown ids are ignored): host copies
-   * become valid, loads finish, reserved blocks go back. `nowMs` measures bandwidth.
+   * become valid, loads finish, reserved blocks go back.
    */
   complete(ids: readonly number[], nowMs: number): void {
     for (const id of ids) {
@@ -243,7 +244,6 @@ export class KvOffload {
       const isStore = p.transfer.direction === "store";
       if (isStore) this.storeBytesInFlight -= p.bytes;
       else this.loadBytesInFlight -= p.bytes;
-      this.measure(isStore, p.bytes, nowMs - p.issuedMs);
       if (p.releaseDevice.length > 0) this.blocks.release(p.releaseDevice);
       this.loading.get(p.seqId)?.delete(id);
       if (!c) continue;
@@ -388,11 +388,15 @@ export class KvOffload {
     this.loading.delete(seqId);
   }
 
-  private measure(isStore: boolean, bytes: number, ms: number): void {
-    if (ms <= 0) return;
-    const rate = bytes / ms;
-    if (isStore)
-      this.storeBytesPerMs = this.storeBytesPerMs === 0 ? rate : 0.8 * this.storeBytesPerMs + 0.2 * rate;
-    else this.loadBytesPerMs = this.loadBytesPerMs === 0 ? rate : 0.8 * this.loadBytesPerMs + 0.2 * rate;
+  /** Updates the bandwidth estimates from the runtime's measured copy volume and busy time. */
+  measure(stats: TransferStats): void {
+    if (stats.storeMs > 0)
+      this.storeBytesPerMs = ewma(this.storeBytesPerMs, stats.storeBytes / stats.storeMs);
+    if (stats.loadMs > 0) this.loadBytesPerMs = ewma(this.loadBytesPerMs, stats.loadBytes / stats.loadMs);
   }
+}
+
+/** Exponentially weighted average (the first sample is taken as is). */
+function ewma(current: number, sample: number): number {
+  return current === 0 ? sample : 0.8 * current + 0.2 * sample;
 }

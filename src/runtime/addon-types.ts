@@ -212,13 +212,16 @@ export interface NativeStepInput {
   /**
    * KV transfers to issue with this step (needs a host tier); absent or 0 = none. They are
    * queued before the forward pass starts and copied on the transfer thread while it runs
-   * (one FIFO queue per direction, served alternately). A transfer holds its blocks until its
-   * completion is reported (in a step result or by `flushTransfers`); meanwhile the step is
-   * rejected, naming the field, if a load targets a device block that a row of this step reads
-   * or writes, or that another transfer in flight reads or writes; if a store reads a device
-   * block that this step's rows write or a load in flight fills; if two copies in flight target
-   * the same block, or a load reads a host block a store in flight fills; or if a row uses a
-   * block whose load is not reported yet. Rows may read a block being stored.
+   * (one FIFO queue per direction, served alternately in chunks). A transfer holds its blocks
+   * until its completion is reported (in a step result or by `flushTransfers`), and the step is
+   * rejected, naming the field, when:
+   * - a load targets a device block this step's rows read or write, or one a transfer in
+   *   flight reads or fills; or reads a host block a store in flight (or of this step) fills;
+   * - a store reads a device block this step's rows write or a load in flight fills; or fills
+   *   a host block another store fills or a load reads;
+   * - a row reads or writes a block whose load is not reported yet, or writes a block a store
+   *   in flight still reads (rows may read it);
+   * - an id repeats within the step or matches a transfer in flight.
    * `numRows` may be 0 while transfers are issued or in flight: the step then only waits until
    * one completes (or none is running).
    */
@@ -245,6 +248,8 @@ export interface NativeStepInput {
 export interface NativeTransferReport {
   /** Ids of the completed transfers. */
   completedTransferIds: Int32Array;
+  /** 1 where the transfer was a load, 0 a store. */
+  completedTransferIsLoad: Uint8Array;
   /** Bytes each one copied (its blocks × blockBytes). */
   completedTransferBytes: Float64Array;
   /** Time the copy thread spent copying each one, ms (bytes / ms = its bandwidth). */

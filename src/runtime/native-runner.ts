@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, UnsupportedError } from "../errors.js";
 import type { ModelSpec } from "../model/model-spec.js";
 import type { TensorRef } from "../model/tensor-ref.js";
 import { loadAddon } from "./addon.js";
@@ -8,11 +8,13 @@ import type {
   NativeRunnerInfo,
   NativeStepInput,
   NativeStepResult,
+  NativeTransferReport,
 } from "./addon-types.js";
 import {
+  EMPTY_TRANSFER_REPORT,
   mergeTransferReports,
-  type TransferReport,
   TransferPacker,
+  type TransferReport,
   toTransferReport,
 } from "./native-transfers.js";
 import type { KvTransfer } from "./runtime.js";
@@ -211,6 +213,8 @@ export class NativeRunner {
   private readonly transferPacker = new TransferPacker();
   /** A step or a transfer flush is in flight. */
   private stepping = false;
+  /** Completions the addon reported during a step that then failed: handed out next time. */
+  private carried: TransferReport = EMPTY_TRANSFER_REPORT;
 
   private constructor(
     private readonly handle: NativeRunnerHandle,
@@ -236,13 +240,14 @@ export class NativeRunner {
    */
   async step(rows: readonly RunnerRow[], opts: StepOptions = {}): Promise<RunnerStepOutput> {
     if (this.stepping) throw new InvalidArgumentError("a step is already running on this runner");
+    if (opts.transfers?.length && this.info.numHostBlocks === 0)
+      throw new UnsupportedError("this runner has no host KV tier (create it with hostKvBytes)");
     const input = this.pack(rows, opts.returnLogits ?? false);
     this.transferPacker.pack(input, opts.transfers ?? []);
     this.stepping = true;
     try {
       let maskMs = 0;
       let r: NativeStepResult;
-      let report: TransferReport;
       if (opts.fillMasks) {
         input.deferSampling = true;
         const forward = this.handle.step(input);
@@ -254,14 +259,15 @@ export class NativeRunner {
         }
         // The forward pass settles before any error surfaces: the runner is never left busy.
         const forwarded = await forward;
+        // Completions the forward half reported survive a failure of what follows.
+        this.carried = mergeTransferReports(this.carried, toTransferReport(forwarded));
         if (fillError !== null) throw fillError;
         r = { ...(await this.handle.sample(input)), forwardMs: forwarded.forwardMs };
-        report = mergeTransferReports(toTransferReport(forwarded), toTransferReport(r));
       } else {
         input.deferSampling = false;
         r = await this.handle.step(input);
-        report = toTransferReport(r);
       }
+      const report = this.takeReport(r);
       return {
         tokens: input.outTokens.subarray(0, rows.length),
         logprobs: input.outLogprobs.subarray(0, rows.length),
@@ -313,18 +319,29 @@ export class NativeRunner {
   }
 
   /**
-   * Waits until every transfer issued so far has completed and reports those not reported yet
-   * (for an engine with nothing to compute). Rejects while a step is in flight, and if the
-   * runner is disposed meanwhile. Without a host tier it resolves at once with nothing.
+   * Issues `transfers` (if any) without rows, waits until every transfer issued so far has
+   * completed, and reports those not reported yet (for an engine with nothing to compute).
+   * Rejects while a step is in flight, and if the runner is disposed meanwhile. Without a host
+   * tier and without transfers it resolves at once with nothing.
    */
-  async flushTransfers(): Promise<TransferReport> {
+  async flushTransfers(transfers: readonly KvTransfer[] = []): Promise<TransferReport> {
     if (this.stepping) throw new InvalidArgumentError("a step is already running on this runner");
+    // A row-less step issues them (the addon's flush takes no input), then the flush waits.
+    if (transfers.length > 0)
+      this.carried = mergeTransferReports(this.carried, await this.step([], { transfers }));
     this.stepping = true;
     try {
-      return toTransferReport(await this.handle.flushTransfers());
+      return this.takeReport(await this.handle.flushTransfers());
     } finally {
       this.stepping = false;
     }
+  }
+
+  /** The carried-over completions followed by `native`'s; each is handed out exactly once. */
+  private takeReport(native: NativeTransferReport): TransferReport {
+    const report = mergeTransferReports(this.carried, toTransferReport(native));
+    this.carried = EMPTY_TRANSFER_REPORT;
+    return report;
   }
 
   /** Frees the model map and the KV pools; queued transfers are abandoned. */

@@ -42,6 +42,14 @@ export interface KvTransfer {
   readonly hostBlocks: readonly number[];
 }
 
+/** Copy volume and busy time per direction (see `Runtime.takeTransferStats`). */
+export interface TransferStats {
+  readonly storeBytes: number;
+  readonly storeMs: number;
+  readonly loadBytes: number;
+  readonly loadMs: number;
+}
+
 /** One step's input. */
 export interface RuntimeStepInput {
   readonly rows: readonly RuntimeRow[];
@@ -102,6 +110,11 @@ export interface Runtime {
    * calls it when a step has no rows to run but copies must land (resumes of paused requests).
    */
   flushTransfers?(transfers?: readonly KvTransfer[]): Promise<readonly number[]>;
+  /**
+   * Bytes copied and time spent copying (ms, per direction) by the transfers completed since the
+   * last call: the measured bandwidth the scheduler's cost model uses. Absent = not measured.
+   */
+  takeTransferStats?(): TransferStats;
   /** Releases the model and KV pool. Idempotent. */
   dispose(): void;
 }

@@ -18,6 +18,7 @@ import type {
   RuntimeRow,
   RuntimeStepInput,
   RuntimeStepOutput,
+  TransferStats,
 } from "./runtime.js";
 import { batchShapeOfRows, blockBytes, forwardMs, sampleMs } from "./sim-cost-model.js";
 import { SimKvTier } from "./sim-kv-tier.js";
@@ -180,6 +181,10 @@ export class SimRuntime implements Runtime {
       done.push(...this.transfers.completeUntil(this.clock.now()));
     }
     return done;
+  }
+
+  takeTransferStats(): TransferStats {
+    return this.transfers.takeStats();
   }
 
   dispose(): void {

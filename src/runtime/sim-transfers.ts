@@ -4,7 +4,7 @@
  * catch a caller racing a copy (reading a block still loading, reloading data not yet stored).
  */
 import { InvalidArgumentError, UnsupportedError } from "../errors.js";
-import type { KvTransfer } from "./runtime.js";
+import type { KvTransfer, TransferStats } from "./runtime.js";
 import { countCopies, transferMs } from "./sim-cost-model.js";
 import type { SimKvTier } from "./sim-kv-tier.js";
 import type { SimHostLink } from "./sim-profiles.js";
@@ -16,6 +16,8 @@ interface InFlight {
   readonly transfer: KvTransfer;
   /** Virtual time at which its last byte lands, ms. */
   readonly endMs: number;
+  /** Time the copy itself takes (ms), queueing excluded. */
+  readonly copyMs: number;
   /** Issue order, to break ties between equal end times. */
   readonly seq: number;
 }
@@ -41,6 +43,16 @@ export class SimTransferQueues {
   private readonly hostLoading: Int32Array;
   private numIssued = 0;
   private numLoads = 0;
+
+  /** Bytes and copy time of transfers reported complete since the last `takeStats`. */
+  private measured = { storeBytes: 0, storeMs: 0, loadBytes: 0, loadMs: 0 };
+
+  /** Returns and resets the copy volume and time of transfers reported complete since the last call. */
+  takeStats(): TransferStats {
+    const out = this.measured;
+    this.measured = { storeBytes: 0, storeMs: 0, loadBytes: 0, loadMs: 0 };
+    return out;
+  }
 
   constructor(
     private readonly link: SimHostLink,
@@ -107,7 +119,7 @@ export class SimTransferQueues {
       );
       const startMs = Math.max(nowMs, this.freeAtMs[t.direction]);
       this.freeAtMs[t.direction] = startMs + ms;
-      this.inFlight.set(t.id, { transfer: t, endMs: startMs + ms, seq: this.numIssued++ });
+      this.inFlight.set(t.id, { transfer: t, endMs: startMs + ms, seq: this.numIssued++, copyMs: ms });
       if (!isStore) this.numLoads++;
       for (let i = 0; i < n; i++) {
         const d = t.deviceBlocks[i] as number;
@@ -140,6 +152,14 @@ export class SimTransferQueues {
     for (const f of done) {
       this.inFlight.delete(f.transfer.id);
       const t = f.transfer;
+      const bytes = t.deviceBlocks.length * this.blockBytes;
+      if (t.direction === "store") {
+        this.measured.storeBytes += bytes;
+        this.measured.storeMs += f.copyMs;
+      } else {
+        this.measured.loadBytes += bytes;
+        this.measured.loadMs += f.copyMs;
+      }
       if (t.direction === "load") this.numLoads--;
       for (let i = 0; i < t.deviceBlocks.length; i++) {
         const d = t.deviceBlocks[i] as number;

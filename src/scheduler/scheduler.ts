@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { BlockManager } from "../kv/block-manager.js";
 import type { KvOffload } from "../kv/kv-offload.js";
-import type { KvTransfer } from "../runtime/runtime.js";
+import type { KvTransfer, TransferStats } from "../runtime/runtime.js";
 import type { SchedulerPolicy } from "./policy.js";
 import type { Sequence } from "./sequence.js";
 import type { Preemption, PreemptionMode, Resumption, ScheduledRow, StepPlan } from "./step-plan.js";
@@ -98,8 +98,9 @@ export class Scheduler {
   }
 
   /** Applies copies the runtime reports complete (`completedTransferIds`). */
-  onTransfersCompleted(ids: readonly number[], nowMs: number): void {
+  onTransfersCompleted(ids: readonly number[], nowMs: number, stats?: TransferStats): void {
     this.offload?.complete(ids, nowMs);
+    if (stats) this.offload?.measure(stats);
   }
 
   /** Queues a new sequence (the caller checked `isQueueFull`). */

@@ -27,6 +27,10 @@ export interface TokenFlowParams {
   readonly initialDecodeStepMs: number;
   /** Overload: fall back to FCFS when demanded reading rates exceed this fraction of capacity. */
   readonly overloadThreshold: number;
+  /** Pause to the host tier (swap / hybrid) when one exists; false = recompute only (ablation). */
+  readonly useHostTier: boolean;
+  /** Let loads run while evictions are in flight; false = loads wait for the store queue to drain (ablation). */
+  readonly overlapLoadEvict: boolean;
 }
 
 /** Defaults; see each field. */
@@ -42,4 +46,6 @@ export const DEFAULT_TOKENFLOW_PARAMS: TokenFlowParams = {
   initialPrefillMsPerToken: 0.5,
   initialDecodeStepMs: 30,
   overloadThreshold: 1,
+  useHostTier: true,
+  overlapLoadEvict: true,
 };

@@ -114,7 +114,8 @@ export class TokenFlowPolicy implements SchedulerPolicy {
   }
 
   selectResumptions(paused: readonly Sequence[], nowMs: number): { seq: Sequence; mode: ResumeMode }[] {
-    const offload = this.ctx?.offload;
+    const offload = this.offload();
+    if (offload && !this.params.overlapLoadEvict && offload.pendingStoreBytes > 0) return [];
     const ready = paused.filter((s) => !offload?.hasTransfersInFlight(s.id));
     const byId = new Map(ready.map((s) => [s.id, s]));
     const picked: Sequence[] = this.passResumes.flatMap((id) => byId.get(id) ?? []);
@@ -145,7 +146,7 @@ export class TokenFlowPolicy implements SchedulerPolicy {
     running: readonly Sequence[],
     nowMs: number,
   ): { order: Sequence[]; budgetBytes: number } | null {
-    const offload = this.ctx?.offload;
+    const offload = this.offload();
     if (!offload) return null;
     const order = [...running].sort((a, b) => this.sortKey(b, nowMs) - this.sortKey(a, nowMs));
     const bw = offload.storeBytesPerMs || this.params.initialCopyBytesPerMs;
@@ -222,7 +223,7 @@ export class TokenFlowPolicy implements SchedulerPolicy {
   /** The cheapest way to pause a running `seq` and bring it back. */
   private cheapestSwitch(seq: Sequence): SwitchCost {
     const recompute: SwitchCost = { mode: "recompute", pauseMs: 0, backMs: this.recomputeMs(seq.numTokens) };
-    const offload = this.ctx?.offload;
+    const offload = this.offload();
     if (!offload) return recompute;
     const { store, load } = this.bandwidths(offload);
     const bytesPerToken = offload.blockBytes / (this.ctx?.blockTokens ?? 16);
@@ -243,7 +244,7 @@ export class TokenFlowPolicy implements SchedulerPolicy {
 
   /** Time to bring a paused or waiting `seq` back onto the device (ms). */
   private backMs(seq: Sequence): number {
-    const offload = this.ctx?.offload;
+    const offload = this.offload();
     if (!offload || seq.status !== "paused") return this.recomputeMs(seq.numTokens);
     const { store, load } = this.bandwidths(offload);
     const held = offload.numHostTokens(seq.id, seq.numComputedTokens);
@@ -255,12 +256,17 @@ export class TokenFlowPolicy implements SchedulerPolicy {
   }
 
   private resumeMode(seq: Sequence): ResumeMode {
-    const offload = this.ctx?.offload;
+    const offload = this.offload();
     if (!offload) return "recompute";
     return this.backMs(seq) >= this.recomputeMs(seq.numTokens) &&
       offload.numHostTokens(seq.id, seq.numComputedTokens) < seq.numComputedTokens
       ? "recompute"
       : "reload";
+  }
+
+  /** The host tier's planner, unless the host tier is switched off by `useHostTier`. */
+  private offload(): KvOffload | null {
+    return this.params.useHostTier ? (this.ctx?.offload ?? null) : null;
   }
 
   private recomputeMs(numTokens: number): number {
@@ -285,7 +291,7 @@ export class TokenFlowPolicy implements SchedulerPolicy {
     const meanTokens =
       all.reduce((sum, s) => sum + s.numPromptTokens + s.maxTokens, 0) / Math.max(1, all.length);
     const perRequest = Math.max(1, Math.ceil(meanTokens / ctx.blockTokens));
-    const memory = ctx.numDeviceBlocks + (ctx.offload?.host.numBlocks ?? 0);
+    const memory = ctx.numDeviceBlocks + (this.offload()?.host.numBlocks ?? 0);
     const wStatic = Math.max(1, Math.floor(memory / perRequest));
     const n = running.length;
     return n < wStatic ? Math.round(wStatic - this.params.workingSetAdjustRate * (wStatic - n)) : wStatic;
