@@ -30,6 +30,8 @@ export interface EngineOptions {
   readonly policy?: SchedulerPolicy;
   /** Creates matchers for requests with a `constraint` (the grammar engine); absent = constraints refused. */
   readonly constraintMatcherFactory?: ConstraintMatcherFactory;
+  /** Reader rate (tok/s) of requests that state none, for buffer models (default 20). */
+  readonly defaultConsumptionRateTokPerS?: number;
   /** Seed for requests without one (default: crypto random). */
   readonly randomSeed?: () => number;
 }

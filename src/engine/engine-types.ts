@@ -81,3 +81,25 @@ export interface EngineOutput {
   /** For `finishReason: "error"`: what failed (a ServingError where the cause is known). */
   readonly error?: Error;
 }
+
+/** Where a request is: queued, prefilling, running, paused on host, reloading or recomputing its KV. */
+export type RequestPhase = "queued" | "prefilling" | "running" | "paused" | "reloading" | "recomputing";
+
+/** One active request as `Engine.snapshot` reports it. */
+export interface RequestSnapshot {
+  readonly id: string;
+  readonly state: RequestPhase;
+  /** The reader's rate (the request's `consumption_rate` or the default), tok/s. */
+  readonly rateTokPerS: number;
+  /** Seconds of reading buffered at the client (server-side model). */
+  readonly bufferSec: number;
+  readonly numPromptTokens: number;
+  readonly numGenerated: number;
+  /** Tokens the modelled reader has read. */
+  readonly numRead: number;
+  /** Seconds the modelled reader waited for tokens. */
+  readonly rebufferSec: number;
+  /** Arrival to first token, ms; `null` before it. */
+  readonly ttftMs: number | null;
+  readonly numPreemptions: number;
+}

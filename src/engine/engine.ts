@@ -30,7 +30,7 @@ import type { StepPlan } from "../scheduler/step-plan.js";
 import { checkRequest } from "./check-request.js";
 import { type EngineEventMap, EngineEvents, type EngineStats, type StepStats } from "./engine-events.js";
 import type { EngineOptions, EngineTokenizer } from "./engine-options.js";
-import type { FinishReason, GenerationRequest } from "./engine-types.js";
+import type { FinishReason, GenerationRequest, RequestPhase, RequestSnapshot } from "./engine-types.js";
 import { InputPacker } from "./input-packer.js";
 import { OutputStream } from "./output-stream.js";
 import { RequestState } from "./request-state.js";
@@ -111,8 +111,15 @@ export class Engine {
     const stream = new OutputStream(request.id, () => this.abort(request.id));
     const seed = request.sampling.seed ?? this.options.randomSeed?.() ?? randomInt(2 ** 47);
     const detok = this.tokenizer.createDetokenizer({ skipSpecial: true, stripLeadingSpace: false });
-    const state = new RequestState(request, seq, stream, detok, matcher, seed, (id) =>
-      this.tokenizer.isEog(id),
+    const state = new RequestState(
+      request,
+      seq,
+      stream,
+      detok,
+      matcher,
+      seed,
+      (id) => this.tokenizer.isEog(id),
+      this.options.defaultConsumptionRateTokPerS ?? 20,
     );
     this.states.set(request.id, state);
     this.scheduler.add(seq);
@@ -141,7 +148,38 @@ export class Engine {
     const state = this.states.get(id);
     if (!state) return false;
     this.scheduler.policy.onConsumed?.(state.seq, numRead, this.clock.now());
+    state.reader.acknowledge(numRead, this.clock.now());
     return true;
+  }
+
+  /** Where each active request is and how its reader is doing (dashboards), in arrival order. */
+  snapshot(): RequestSnapshot[] {
+    const now = this.clock.now();
+    return [...this.states.values()].map((st) => {
+      st.reader.advance(now);
+      const seq = st.seq;
+      return {
+        id: st.request.id,
+        state: this.phaseOf(seq),
+        rateTokPerS: st.reader.rateTokPerS,
+        bufferSec: st.reader.bufferSec,
+        numPromptTokens: seq.numPromptTokens,
+        numGenerated: seq.numOutputTokens,
+        numRead: Math.floor(st.reader.numRead),
+        rebufferSec: st.reader.rebufferSec,
+        ttftMs: st.firstTokenMs === null ? null : st.firstTokenMs - seq.arrivalMs,
+        numPreemptions: seq.numPreemptions,
+      };
+    });
+  }
+
+  private phaseOf(seq: Sequence): RequestPhase {
+    if (seq.status === "paused") return "paused";
+    const started = seq.numOutputTokens > 0;
+    if (seq.status === "waiting") return started ? "recomputing" : "queued";
+    if (this.offload?.isLoading(seq.id)) return "reloading";
+    if (seq.numUncomputedTokens > 1) return started ? "recomputing" : "prefilling";
+    return "running";
   }
 
   /** Whether `id` is active (waiting or running). */
@@ -309,6 +347,7 @@ export class Engine {
     const lp = numTop === null ? null : this.logprobs.build(out, r, token, numTop);
     const end = state.acceptToken(token, lp);
     this.scheduler.policy.onTokens?.(state.seq, 1, now);
+    state.reader.onTokens(1, now);
     if (end) this.finishRequest(state, end.reason, end.stopReason, end.text);
   }
 

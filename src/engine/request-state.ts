@@ -1,4 +1,5 @@
 import type { Detokenizer } from "../model/detokenizer.js";
+import { ReaderBuffer } from "../scheduler/buffer-model.js";
 import type { Sequence } from "../scheduler/sequence.js";
 import type { ConstraintMatcher } from "./constraint.js";
 import type { EngineOutput, FinishReason, GenerationRequest, TokenLogprob } from "./engine-types.js";
@@ -21,6 +22,8 @@ export class RequestState {
   /** Time of the first / latest generated token (clock ms), `null` before the first. */
   firstTokenMs: number | null = null;
   lastTokenMs: number | null = null;
+  /** The reader model shown by `Engine.snapshot` (the scheduling policy keeps its own). */
+  readonly reader: ReaderBuffer;
   /** Set by `abort` while the request is in the step in flight; honoured after it. */
   isAbortRequested = false;
   isFinished = false;
@@ -38,7 +41,9 @@ export class RequestState {
     /** The seed actually used (the request's, or one the engine drew). */
     readonly seed: number,
     private readonly isEog: (id: number) => boolean,
+    defaultRateTokPerS: number,
   ) {
+    this.reader = new ReaderBuffer(request.consumptionRateTokPerS ?? defaultRateTokPerS);
     this.holdback = new StopStringHoldback(request.stop);
     this.stopIds = new Set(request.stopTokenIds);
   }

@@ -20,6 +20,7 @@ function stateWith(sampling: Partial<SamplingOptions>): RequestState {
     null,
     3,
     () => false,
+    20,
   );
 }
 
