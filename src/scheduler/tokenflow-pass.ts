@@ -78,7 +78,8 @@ function fill(order: readonly PassCandidate[], limits: PassLimits, admitted = { 
 
 /**
  * Runs the pass over `candidates` (running ones need `loadBackMs`: their way back if paused).
- * At least one running request keeps running.
+ * Running requests outside the chosen set are paused when safe; the paused and waiting ones
+ * that then fit come in, in priority order (no pause without something to take its place).
  */
 export function tokenFlowPass(
   candidates: readonly PassCandidate[],
@@ -105,10 +106,34 @@ export function tokenFlowPass(
   const pause = running
     .filter((c) => !chosen.has(c) && isSafeToPause(c, limits, loadBackMs(c)))
     .sort((a, b) => b.bufferSec - a.bufferSec);
-  if (pause.length > 0 && pause.length === running.length) pause.pop();
+  const intake = fillAround(
+    order,
+    running.filter((c) => !pause.includes(c)),
+    limits,
+  );
+  // A pause only pays if something takes the freed room.
+  const paused = intake.length > 0 ? pause : [];
   return {
-    pause: pause.map((c) => c.id),
-    resume: order.filter((c) => c.place === "paused" && chosen.has(c)).map((c) => c.id),
-    admit: order.filter((c) => c.place === "waiting" && chosen.has(c)).map((c) => c.id),
+    pause: paused.map((c) => c.id),
+    resume: intake.filter((c) => c.place === "paused").map((c) => c.id),
+    admit: intake.filter((c) => c.place === "waiting").map((c) => c.id),
   };
+}
+
+/** The paused and waiting candidates, in `order`, that fit beside the running ones that stay. */
+function fillAround(order: readonly PassCandidate[], staying: readonly PassCandidate[], limits: PassLimits) {
+  let blocks = staying.reduce((sum, c) => sum + c.numBlocks, 0);
+  let seqs = staying.length;
+  let admitted = 0;
+  const intake: PassCandidate[] = [];
+  for (const c of order) {
+    if (c.place === "running" || seqs >= limits.maxNumSeqs) continue;
+    if (c.place === "waiting" && admitted >= limits.maxAdmissions) continue;
+    if (blocks + c.numBlocks > limits.numDeviceBlocks) continue;
+    intake.push(c);
+    blocks += c.numBlocks;
+    seqs++;
+    if (c.place === "waiting") admitted++;
+  }
+  return intake;
 }
