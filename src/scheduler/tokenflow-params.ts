@@ -35,7 +35,7 @@ export interface TokenFlowParams {
 
 /** Defaults; see each field. */
 export const DEFAULT_TOKENFLOW_PARAMS: TokenFlowParams = {
-  scheduleIntervalMs: 500,
+  scheduleIntervalMs: 250,
   bufferSafetyFactor: 2,
   resumeMarginMs: 250,
   workingSetAdjustRate: 0.5,

@@ -32,6 +32,8 @@ export interface PassLimits {
   readonly maxNumSeqs: number;
   readonly scheduleIntervalMs: number;
   readonly bufferSafetyFactor: number;
+  /** A paused request needs the device once its buffer ≤ its way back + Δt + this (ms). */
+  readonly resumeMarginMs: number;
   /** Most requests admitted from the waiting queue (working-set room). */
   readonly maxAdmissions: number;
 }
@@ -53,6 +55,11 @@ export interface PassDecision {
 function urgency(c: PassCandidate): number {
   if (!c.hasStarted) return -1e12 + c.arrivalMs;
   return c.bufferSec - c.switchInMs / 1000 - c.rateTokPerS * 1e-6;
+}
+
+/** Whether a paused (or recompute-preempted) request must be back before the next pass. */
+function needsDevice(c: PassCandidate, limits: PassLimits): boolean {
+  return c.bufferSec * 1000 <= c.switchInMs + limits.scheduleIntervalMs + limits.resumeMarginMs;
 }
 
 /** Whether pausing running request `c` is safe: its buffer covers μ × (pause + way back + Δt). */
@@ -87,18 +94,22 @@ export function tokenFlowPass(
   loadBackMs: (c: PassCandidate) => number,
 ): PassDecision {
   const order = [...candidates].sort((a, b) => urgency(a) - urgency(b) || a.arrivalMs - b.arrivalMs);
-  let chosen = fill(order, limits);
+  // Who competes for the device: running and new requests, and paused ones about to run dry.
+  // A paused request with buffer to spare only takes free room (no pause for it): swapping
+  // requests of similar buffers back and forth would cost copies and gain nothing.
+  const contenders = order.filter((c) => c.place === "running" || !c.hasStarted || needsDevice(c, limits));
+  let chosen = fill(contenders, limits);
   // Local search: swap adjacent candidates when the swap lets more requests onto the device.
-  for (let i = 0; i + 1 < order.length; i++) {
-    const a = order[i] as PassCandidate;
-    const b = order[i + 1] as PassCandidate;
+  for (let i = 0; i + 1 < contenders.length; i++) {
+    const a = contenders[i] as PassCandidate;
+    const b = contenders[i + 1] as PassCandidate;
     if (!chosen.has(a) || chosen.has(b)) continue;
-    const swapped = [...order];
+    const swapped = [...contenders];
     swapped[i] = b;
     swapped[i + 1] = a;
     const alt = fill(swapped, limits);
     if (alt.size > chosen.size) {
-      order.splice(0, order.length, ...swapped);
+      contenders.splice(0, contenders.length, ...swapped);
       chosen = alt;
     }
   }

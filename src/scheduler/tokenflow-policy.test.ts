@@ -35,6 +35,7 @@ const LIMITS: PassLimits = {
   maxNumSeqs: 2,
   scheduleIntervalMs: 500,
   bufferSafetyFactor: 2,
+  resumeMarginMs: 250,
   maxAdmissions: 10,
 };
 

@@ -36,6 +36,9 @@ export class TokenFlowPolicy implements SchedulerPolicy {
   private prefillMsPerToken: number;
   /** Passes run so far (stats). */
   numPasses = 0;
+  /** Running and waiting sequences when this step was planned. */
+  private numRunning = 0;
+  private numWaiting = 0;
 
   constructor(params: Partial<TokenFlowParams> = {}) {
     this.params = { ...DEFAULT_TOKENFLOW_PARAMS, ...params };
@@ -101,6 +104,8 @@ export class TokenFlowPolicy implements SchedulerPolicy {
     waiting: readonly Sequence[],
     nowMs: number,
   ): readonly Sequence[] {
+    this.numRunning = running.length;
+    this.numWaiting = waiting.length;
     this.passResumes = [];
     this.passAdmits = null;
     const paused = this.ctx?.paused() ?? [];
@@ -119,17 +124,19 @@ export class TokenFlowPolicy implements SchedulerPolicy {
     const ready = paused.filter((s) => !offload?.hasTransfersInFlight(s.id));
     const byId = new Map(ready.map((s) => [s.id, s]));
     const picked: Sequence[] = this.passResumes.flatMap((id) => byId.get(id) ?? []);
-    const idle = (this.ctx?.numFreeBlocks() ?? 0) === (this.ctx?.numDeviceBlocks ?? -1);
+    // Room no running request will need before the next pass: paused requests may use it.
+    let spare = (this.ctx?.numFreeBlocks() ?? 0) - this.numRunning * this.headroomBlocks();
     for (const s of [...ready].sort((a, b) => this.sortKey(a, nowMs) - this.sortKey(b, nowMs))) {
       if (picked.includes(s)) continue;
       this.buffer(s).advance(nowMs);
-      const backMs = this.backMs(s);
-      if (
-        idle ||
+      const need = this.blocksFor(s.numTokens) + this.headroomBlocks();
+      const isUrgent =
         this.buffer(s).bufferSec * 1000 <=
-          backMs + this.params.scheduleIntervalMs + this.params.resumeMarginMs
-      )
-        picked.push(s);
+        this.backMs(s) + this.params.scheduleIntervalMs + this.params.resumeMarginMs;
+      // Non-urgent ones use spare room only when no new request waits for it.
+      if (!isUrgent && (need > spare || this.numWaiting > 0)) continue;
+      picked.push(s);
+      spare -= need;
     }
     return picked.map((seq) => ({ seq, mode: this.resumeMode(seq) }));
   }
@@ -181,7 +188,14 @@ export class TokenFlowPolicy implements SchedulerPolicy {
         maxNumSeqs: ctx.maxNumSeqs,
         scheduleIntervalMs: this.params.scheduleIntervalMs,
         bufferSafetyFactor: this.params.bufferSafetyFactor,
-        maxAdmissions: Math.max(0, this.workingSetTarget(running, paused, waiting) - workingSet),
+        resumeMarginMs: this.params.resumeMarginMs,
+        maxAdmissions: Math.min(
+          Math.max(0, this.workingSetTarget(running, paused, waiting) - workingSet),
+          this.numAdmissibleByRate(
+            [...running, ...paused],
+            waiting.filter((w) => !this.buffer(w).hasStarted),
+          ),
+        ),
       },
       (c) => this.cheapestSwitchById(running, c.id),
     );
@@ -196,12 +210,25 @@ export class TokenFlowPolicy implements SchedulerPolicy {
     });
   }
 
+  /** Tokens a running request may add before the next pass. */
+  private headroomTokens(): number {
+    return Math.ceil(this.params.scheduleIntervalMs / Math.max(1, this.decodeStepMs)) + 1;
+  }
+
+  private headroomBlocks(): number {
+    return this.blocksFor(this.headroomTokens());
+  }
+
+  private blocksFor(numTokens: number): number {
+    return Math.ceil(numTokens / (this.ctx?.blockTokens ?? 16));
+  }
+
   private candidate(seq: Sequence, place: PassCandidate["place"], nowMs: number): PassCandidate {
     const b = this.buffer(seq);
     b.advance(nowMs);
     const cost = place === "running" ? this.cheapestSwitch(seq) : null;
-    const headroom = Math.ceil(this.params.scheduleIntervalMs / Math.max(1, this.decodeStepMs)) + 1;
-    const tokens = seq.numTokens + Math.min(headroom, Math.max(0, seq.maxTokens - seq.numOutputTokens));
+    const tokens =
+      seq.numTokens + Math.min(this.headroomTokens(), Math.max(0, seq.maxTokens - seq.numOutputTokens));
     return {
       id: seq.id,
       place,
@@ -210,7 +237,7 @@ export class TokenFlowPolicy implements SchedulerPolicy {
       rateTokPerS: b.rateTokPerS,
       switchInMs: place === "running" ? 0 : this.backMs(seq),
       pauseMs: cost?.pauseMs ?? 0,
-      numBlocks: Math.ceil(tokens / (this.ctx?.blockTokens ?? 16)),
+      numBlocks: this.blocksFor(tokens),
       arrivalMs: seq.arrivalMs,
     };
   }
@@ -299,14 +326,40 @@ export class TokenFlowPolicy implements SchedulerPolicy {
 
   /** Total reading rate over capacity (FCFS fallback, paper §4.3). */
   private isOverloaded(running: readonly Sequence[], paused: readonly Sequence[]): boolean {
-    const ctx = this.ctx;
-    if (!ctx || running.length === 0) return false;
+    if (!this.ctx || running.length === 0) return false;
     const active = [...running, ...paused];
-    const demand = active.reduce((sum, s) => sum + this.buffer(s).rateTokPerS, 0);
-    const meanBlocks = active.reduce((sum, s) => sum + s.numTokens, 0) / active.length / ctx.blockTokens;
-    const fitByMemory = Math.floor(ctx.numDeviceBlocks / Math.max(1, Math.ceil(meanBlocks)));
-    const fit = Math.max(1, Math.min(ctx.maxNumSeqs, active.length, fitByMemory));
-    const capacity = (fit * 1000) / Math.max(1e-3, this.decodeStepMs);
-    return demand > this.params.overloadThreshold * capacity;
+    return this.demandTokPerS(active) > this.params.overloadThreshold * this.capacityTokPerS(active);
+  }
+
+  /**
+   * How many waiting requests (in queue order) the working set can take while the readers'
+   * total rate stays within capacity (the paper's schedulability condition Σ r ≤ Γ).
+   */
+  private numAdmissibleByRate(active: readonly Sequence[], waiting: readonly Sequence[]): number {
+    const set = [...active];
+    let n = 0;
+    for (const w of waiting) {
+      set.push(w);
+      if (this.demandTokPerS(set) > this.params.overloadThreshold * this.capacityTokPerS(set)) break;
+      n++;
+    }
+    return n;
+  }
+
+  private demandTokPerS(seqs: readonly Sequence[]): number {
+    return seqs.reduce((sum, s) => sum + this.buffer(s).rateTokPerS, 0);
+  }
+
+  /**
+   * Γ: tokens/s the device delivers to the requests it can hold at once (device blocks over the
+   * requests' mean footprint across their lives, prompt + half their output), each at the
+   * measured decode speed.
+   */
+  private capacityTokPerS(seqs: readonly Sequence[]): number {
+    const ctx = this.ctx as PolicyContext;
+    const meanTokens = seqs.reduce((sum, s) => sum + s.numPromptTokens + s.maxTokens / 2, 0) / seqs.length;
+    const fitByMemory = Math.floor(ctx.numDeviceBlocks / Math.max(1, this.blocksFor(meanTokens)));
+    const fit = Math.max(1, Math.min(ctx.maxNumSeqs, seqs.length, fitByMemory));
+    return (fit * 1000) / Math.max(1e-3, this.decodeStepMs);
   }
 }
