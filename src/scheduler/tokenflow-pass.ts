@@ -117,8 +117,10 @@ export function tokenFlowPass(
   const pause = running
     .filter((c) => !chosen.has(c) && isSafeToPause(c, limits, loadBackMs(c)))
     .sort((a, b) => b.bufferSec - a.bufferSec);
+  // Contenders in their final order first, then the paused ones with buffer to spare.
+  const intakeOrder = [...contenders, ...order.filter((c) => !contenders.includes(c))];
   const intake = fillAround(
-    order,
+    intakeOrder,
     running.filter((c) => !pause.includes(c)),
     limits,
   );

@@ -133,8 +133,9 @@ export class TokenFlowPolicy implements SchedulerPolicy {
       const isUrgent =
         this.buffer(s).bufferSec * 1000 <=
         this.backMs(s) + this.params.scheduleIntervalMs + this.params.resumeMarginMs;
-      // Non-urgent ones use spare room only when no new request waits for it.
-      if (!isUrgent && (need > spare || this.numWaiting > 0)) continue;
+      // Non-urgent ones use spare room only when no new request waits for it (or nothing runs).
+      const isIdle = this.numRunning === 0;
+      if (!isUrgent && !isIdle && (need > spare || this.numWaiting > 0)) continue;
       picked.push(s);
       spare -= need;
     }
@@ -343,7 +344,8 @@ export class TokenFlowPolicy implements SchedulerPolicy {
       if (this.demandTokPerS(set) > this.params.overloadThreshold * this.capacityTokPerS(set)) break;
       n++;
     }
-    return n;
+    // An empty device always takes one request (liveness, whatever the estimates say).
+    return active.length === 0 ? Math.max(n, 1) : n;
   }
 
   private demandTokPerS(seqs: readonly Sequence[]): number {
