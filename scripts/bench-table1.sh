@@ -3,6 +3,7 @@
 # setup and scheduler: `bash scripts/bench-table1.sh [schedulers] [extra bench serve flags]`.
 # Lengths are normal with a standard deviation of a quarter of the mean; readers at 15, 20,
 # 25 or 30 tok/s (equal shares); H200 outputs are twice the RTX 4090 ones, as in the paper.
+# ONLY=REGEX runs only the setups whose names match (e.g. ONLY='H200\(a\)').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCHEDULERS="${1:-fcfs,fcfs-nochunk,tokenflow}"
@@ -11,6 +12,7 @@ EXTRA=("$@")
 RATES="15:0.25,20:0.25,25:0.25,30:0.25"
 run() { # name profile workload input output [num-requests]
   local name=$1 profile=$2 workload=$3 input=$4 output=$5 n=${6:-}
+  [[ -n "${ONLY:-}" && ! "$name" =~ $ONLY ]] && return 0
   node bin/tokenflow.js bench serve --runtime sim --profile "$profile" --workload "$workload" \
     ${n:+--num-requests "$n"} --input-len "$input" --output-len "$output" --rates "$RATES" \
     --schedulers "$SCHEDULERS" --seed 1 --json ${EXTRA[@]+"${EXTRA[@]}"} |

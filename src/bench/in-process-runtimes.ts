@@ -25,6 +25,8 @@ export type InProcessSpec =
       readonly modelPath: string;
       readonly threads: number | null;
       readonly kvCacheBytes: number | null;
+      /** Host KV tier (0 = none). */
+      readonly hostKvBytes?: number;
     }
   | { readonly kind: "sim"; readonly profile: string }
   | {
@@ -106,13 +108,20 @@ async function openCpu(
   const create = async (): Promise<RuntimeInstance> => ({
     runtime: await NativeRuntime.create(opened, {
       kvCacheBytes,
+      ...(spec.hostKvBytes ? { hostKvBytes: spec.hostKvBytes } : {}),
       ...(spec.threads ? { numThreads: spec.threads } : {}),
     }),
     clock: systemClock,
     virtualClock: null,
   });
   return {
-    description: { kind: "cpu", model: opened.path, architecture: m.architecture, kvCacheBytes },
+    description: {
+      kind: "cpu",
+      model: opened.path,
+      architecture: m.architecture,
+      kvCacheBytes,
+      hostKvBytes: spec.hostKvBytes ?? 0,
+    },
     engineTokenizer: tokenizer,
     tokenizer,
     vocabSize: m.vocabSize,

@@ -28,6 +28,7 @@ export interface BenchServeFlags {
   profile?: string;
   threads?: number;
   kvCacheMemory?: number;
+  hostKvMemory?: number;
   modelName?: string;
   apiKey?: string;
   tokenizer?: string;
@@ -89,6 +90,7 @@ function targetOf(f: BenchServeFlags): BenchServeOptions["target"] {
       modelPath: f.model,
       threads: f.threads ?? null,
       kvCacheBytes: f.kvCacheMemory ?? null,
+      hostKvBytes: f.hostKvMemory ?? 0,
     };
   }
   if (f.runtime === "sim") {
@@ -171,6 +173,7 @@ function addTargetOptions(cmd: Command): Command {
     .option("--profile <name>", "simulated GPU profile for --runtime sim, e.g. h200-llama3-8b")
     .option("--threads <n>", "compute threads for --runtime cpu", parseIntOption("threads", 1, 1024))
     .option("--kv-cache-memory <bytes>", "KV cache for --runtime cpu, e.g. 256M", parseBytes)
+    .option("--host-kv-memory <bytes>", "host KV tier for --runtime cpu, e.g. 1G (default 0: none)", parseBytes)
     .option("--model-name <id>", "model id sent to --target (default: the first of /v1/models)")
     .option("--api-key <key>", "bearer token for --target")
     .option(
