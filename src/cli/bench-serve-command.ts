@@ -173,7 +173,11 @@ function addTargetOptions(cmd: Command): Command {
     .option("--profile <name>", "simulated GPU profile for --runtime sim, e.g. h200-llama3-8b")
     .option("--threads <n>", "compute threads for --runtime cpu", parseIntOption("threads", 1, 1024))
     .option("--kv-cache-memory <bytes>", "KV cache for --runtime cpu, e.g. 256M", parseBytes)
-    .option("--host-kv-memory <bytes>", "host KV tier for --runtime cpu, e.g. 1G (default 0: none)", parseBytes)
+    .option(
+      "--host-kv-memory <bytes>",
+      "host KV tier for --runtime cpu, e.g. 1G (default 0: none)",
+      parseBytes,
+    )
     .option("--model-name <id>", "model id sent to --target (default: the first of /v1/models)")
     .option("--api-key <key>", "bearer token for --target")
     .option(

@@ -23,9 +23,16 @@ import { serverEngineFrom } from "../server/engine-adapter.js";
 import { createConstraintCompiler, grammarMatcherFactory } from "../server/grammar-constraints.js";
 import { servedModelFrom } from "../server/served-model.js";
 import { parseChoice, parseIntOption } from "./parse.js";
+import {
+  addSchedulerOptions,
+  describeScheduling,
+  parseByteOption,
+  policyFromFlags,
+  type SchedulerFlags,
+} from "./serve-scheduler.js";
 
-/** Flags of `tokenflow serve`. */
-export interface ServeFlags {
+/** Flags of `tokenflow serve` (the scheduling ones: {@link SchedulerFlags}). */
+export interface ServeFlags extends SchedulerFlags {
   model?: string;
   servedModelName?: string;
   host: string;
@@ -35,7 +42,6 @@ export interface ServeFlags {
   kvCacheMemory?: number;
   maxQueue: number;
   apiKey?: string;
-  scheduler: "fcfs";
   threads?: number;
   shutdownGraceMs: number;
   logLevel: string;
@@ -103,20 +109,12 @@ export async function ensureDefaultModel(
 
 /** Parses a byte count: `268435456`, `256M`, `1.5GiB`, `512k`. */
 export function parseBytes(raw: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(raw.trim());
-  const unit = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[(m?.[2] ?? "").toLowerCase()];
-  const n = m && unit ? Math.floor(Number(m[1]) * unit) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError(
-      `--kv-cache-memory must be a byte count like 268435456 or 256M, got "${raw}"`,
-      "kv-cache-memory",
-    );
-  }
-  return n;
+  return parseByteOption("kv-cache-memory", 1)(raw);
 }
 
 /** Starts serving per `flags`; resolves once listening. */
 export async function startServe(flags: ServeFlags, out: (s: string) => void): Promise<RunningServe> {
+  const policy = policyFromFlags(flags);
   const path = flags.model ?? (await ensureDefaultModel(out));
   const opened = await openModel(path);
   // The API speaks text, so a model without a tokenizer is refused here with a clear error.
@@ -132,6 +130,7 @@ export async function startServe(flags: ServeFlags, out: (s: string) => void): P
     );
   const runtime = await NativeRuntime.create(opened, {
     kvCacheBytes,
+    hostKvBytes: flags.hostKvMemory,
     ...(flags.threads ? { numThreads: flags.threads } : {}),
   });
   const engine = new Engine({
@@ -142,6 +141,8 @@ export async function startServe(flags: ServeFlags, out: (s: string) => void): P
     maxNumWaiting: flags.maxQueue,
     maxModelLen: spec.contextLength,
     constraintMatcherFactory: grammarMatcherFactory,
+    policy,
+    defaultConsumptionRateTokPerS: flags.defaultConsumptionRate,
   });
   const model = servedModelFrom(opened, name, tokenizer);
   const server = await createServer({
@@ -167,8 +168,11 @@ export async function startServe(flags: ServeFlags, out: (s: string) => void): P
   out(
     `tokenflow: serving ${name} (${spec.architecture}, ${runtime.info.numBlocks} KV blocks of ${runtime.info.blockTokens} tokens, ` +
       `context ${spec.contextLength}) from ${path}\n` +
+      `tokenflow: ${describeScheduling(flags, policy, runtime.info.numHostBlocks ?? 0)}\n` +
       `tokenflow: OpenAI API at ${url}/v1  (health ${url}/health, metrics ${url}/metrics)${flags.apiKey ? " — API key required" : ""}\n`,
   );
+  // The live dashboard (issue 8): the page is public, its data stream needs the key when set.
+  out(`tokenflow: live dashboard at ${url}/\n`);
   return {
     url,
     modelName: name,
@@ -194,7 +198,7 @@ function nextStopSignal(): Promise<string> {
 
 /** Registers `tokenflow serve`. */
 export function registerServe(program: Command, out: (s: string) => void): void {
-  program
+  const serve = program
     .command("serve")
     .description("serve a model over the OpenAI-compatible HTTP API")
     .option(
@@ -227,12 +231,6 @@ export function registerServe(program: Command, out: (s: string) => void): void 
       "require 'Authorization: Bearer <key>' on /v1 (default: $TOKENFLOW_API_KEY)",
       process.env.TOKENFLOW_API_KEY,
     )
-    .option(
-      "--scheduler <policy>",
-      "scheduling policy: fcfs",
-      parseChoice("scheduler", ["fcfs"] as const),
-      "fcfs",
-    )
     .option("--threads <n>", "compute threads (default: all cores)", parseIntOption("threads", 1, 1024))
     .option(
       "--shutdown-grace-ms <ms>",
@@ -245,12 +243,12 @@ export function registerServe(program: Command, out: (s: string) => void): void 
       "JSON log level: fatal|error|warn|info|debug",
       parseChoice("log-level", ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
       "warn",
-    )
-    .action(async (flags: ServeFlags) => {
-      const running = await startServe(flags, out);
-      const signal = await nextStopSignal();
-      out(`tokenflow: ${signal}: draining (up to ${flags.shutdownGraceMs} ms)\n`);
-      await running.stop();
-      out("tokenflow: stopped\n");
-    });
+    );
+  addSchedulerOptions(serve).action(async (flags: ServeFlags) => {
+    const running = await startServe(flags, out);
+    const signal = await nextStopSignal();
+    out(`tokenflow: ${signal}: draining (up to ${flags.shutdownGraceMs} ms)\n`);
+    await running.stop();
+    out("tokenflow: stopped\n");
+  });
 }

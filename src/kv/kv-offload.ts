@@ -235,7 +235,7 @@ export class KvOffload {
    * Applies completed transfers (ids from the runtime; unknown ids are ignored): host copies
    * become valid, loads finish, reserved blocks go back.
    */
-  complete(ids: readonly number[], nowMs: number): void {
+  complete(ids: readonly number[]): void {
     for (const id of ids) {
       const p = this.pending.get(id);
       if (!p) continue;

@@ -63,7 +63,7 @@ for (const [name, makePolicy, numHostBlocks] of POLICIES) {
         let step = 0;
         while (step < 20_000) {
           const nowMs = step * 10;
-          offload?.complete(copier.due(step), nowMs);
+          offload?.complete(copier.due(step));
           if (all.length < 40 && rand() < 0.3) {
             const promptLen = 1 + Math.floor(rand() * 30);
             const maxTokens = 1 + Math.floor(rand() * 30);
@@ -86,7 +86,7 @@ for (const [name, makePolicy, numHostBlocks] of POLICIES) {
             rand,
           );
           numPaused += plan.preempted.filter((p) => p.mode !== "recompute").length;
-          if (plan.rows.length === 0) offload?.complete(copier.due(step, true), nowMs);
+          if (plan.rows.length === 0) offload?.complete(copier.due(step, true));
           expect(plan.numBatchedTokens).toBeLessThanOrEqual(config.maxNumBatchedTokens);
           expect(plan.rows.length).toBeLessThanOrEqual(config.maxNumSeqs);
           expect(new Set(plan.rows.map((r) => r.seq)).size).toBe(plan.rows.length);
@@ -111,7 +111,7 @@ for (const [name, makePolicy, numHostBlocks] of POLICIES) {
             s.finish(all[Math.floor(rand() * all.length)] as Sequence, nowMs); // abort
           step++;
         }
-        offload?.complete(copier.due(step, true), step * 10);
+        offload?.complete(copier.due(step, true));
         expect(s.hasWork()).toBe(false);
         expect(all.every((q) => q.status === "finished")).toBe(true);
         expect(blocks.numFreeBlocks).toBe(numBlocks);

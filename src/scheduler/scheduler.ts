@@ -98,8 +98,8 @@ export class Scheduler {
   }
 
   /** Applies copies the runtime reports complete (`completedTransferIds`). */
-  onTransfersCompleted(ids: readonly number[], nowMs: number, stats?: TransferStats): void {
-    this.offload?.complete(ids, nowMs);
+  onTransfersCompleted(ids: readonly number[], _nowMs: number, stats?: TransferStats): void {
+    this.offload?.complete(ids);
     if (stats) this.offload?.measure(stats);
   }
 

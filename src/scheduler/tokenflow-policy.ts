@@ -36,6 +36,8 @@ export class TokenFlowPolicy implements SchedulerPolicy {
   private prefillMsPerToken: number;
   /** Passes run so far (stats). */
   numPasses = 0;
+  private hasMeasuredDecode = false;
+  private hasMeasuredPrefill = false;
   /** Running and waiting sequences when this step was planned. */
   private numRunning = 0;
   private numWaiting = 0;
@@ -72,11 +74,19 @@ export class TokenFlowPolicy implements SchedulerPolicy {
   }
 
   onStep(step: PolicyStepInfo): void {
-    if (step.numPrefillTokens === 0 && step.numDecodeRows > 0)
-      this.decodeStepMs = 0.8 * this.decodeStepMs + 0.2 * step.stepMs;
-    else if (step.numPrefillTokens > 0)
-      this.prefillMsPerToken =
-        0.8 * this.prefillMsPerToken + (0.2 * step.stepMs) / (step.numPrefillTokens + step.numDecodeRows);
+    const isDecodeOnly = step.numPrefillTokens === 0 && step.numDecodeRows > 0;
+    // Until a decode-only step is measured, any step's time bounds the decode time from above
+    // (the initial guess may be far off on slow hardware, and admission depends on it).
+    if (isDecodeOnly || !this.hasMeasuredDecode)
+      this.decodeStepMs = this.hasMeasuredDecode ? 0.8 * this.decodeStepMs + 0.2 * step.stepMs : step.stepMs;
+    if (isDecodeOnly) this.hasMeasuredDecode = true;
+    if (step.numPrefillTokens > 0) {
+      const perToken = step.stepMs / (step.numPrefillTokens + step.numDecodeRows);
+      this.prefillMsPerToken = this.hasMeasuredPrefill
+        ? 0.8 * this.prefillMsPerToken + 0.2 * perToken
+        : perToken;
+      this.hasMeasuredPrefill = true;
+    }
   }
 
   orderRunning(running: readonly Sequence[], nowMs: number): readonly Sequence[] {

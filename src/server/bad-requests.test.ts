@@ -206,6 +206,35 @@ const CASES: readonly Case[] = [
     says: "> 0",
   },
   {
+    name: "consumption_rate of 0",
+    body: { model: M, prompt: "x", consumption_rate: 0 },
+    status: 400,
+    param: "consumption_rate",
+    says: "must be > 0 and <= 1000",
+  },
+  {
+    name: "consumption_rate above 1000",
+    body: { model: M, prompt: "x", consumption_rate: 1000.5 },
+    status: 400,
+    param: "consumption_rate",
+    says: "1000.5 is out of range",
+  },
+  {
+    name: "consumption_rate as a string",
+    body: { model: M, prompt: "x", consumption_rate: "20" },
+    status: 400,
+    param: "consumption_rate",
+    says: "expected a number",
+  },
+  {
+    name: "chat: consumption_rate as an object",
+    path: CHAT,
+    body: { model: M, messages: msgs, consumption_rate: { tok: 5 } },
+    status: 400,
+    param: "consumption_rate",
+    says: "expected a number",
+  },
+  {
     name: "echo not a boolean",
     body: { model: M, prompt: "x", echo: "x" },
     status: 400,
@@ -460,6 +489,11 @@ describe("odd but valid input", () => {
       },
     ],
     ["top_k of -1 (disabled)", { model: M, prompt: "x", max_tokens: 1, top_k: -1 }],
+    [
+      "consumption_rate null (server default)",
+      { model: M, prompt: "x", max_tokens: 1, consumption_rate: null },
+    ],
+    ["consumption_rate of 1000", { model: M, prompt: "x", max_tokens: 1, consumption_rate: 1000 }],
     ["a huge seed", { model: M, prompt: "x", max_tokens: 1, seed: -Number.MAX_SAFE_INTEGER }],
     ["response_format text", { model: M, prompt: "x", max_tokens: 1, response_format: { type: "text" } }],
   ];

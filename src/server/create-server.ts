@@ -5,8 +5,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { ApiError } from "../errors.js";
+import { ActiveStreams } from "./active-streams.js";
 import { handleChat } from "./chat-route.js";
 import { handleCompletion } from "./completions-route.js";
+import { handleConsumed } from "./consumed-route.js";
+import { registerDashboard } from "./dashboard-routes.js";
 import { errorResponse } from "./error-response.js";
 import type { ServedModel } from "./served-model.js";
 import type { ServerContext } from "./server-context.js";
@@ -97,6 +100,7 @@ function registerHooks(app: FastifyInstance, options: ServerOptions, isDraining:
 function registerRoutes(app: FastifyInstance, ctx: ServerContext, isDraining: () => boolean): void {
   app.post("/v1/completions", (request, reply) => handleCompletion(ctx, request, reply));
   app.post("/v1/chat/completions", (request, reply) => handleChat(ctx, request, reply));
+  app.post("/v1/streams/:id/consumed", (request) => handleConsumed(ctx, request));
   app.get("/v1/models", async () => ({
     object: "list",
     data: [
@@ -138,9 +142,12 @@ export async function createServer(args: CreateServerArgs): Promise<TokenflowSer
     metrics,
     limits: { maxN: options.maxN ?? 16, maxStops: options.maxStops ?? 16 },
     compiler: options.compiler ?? null,
+    streams: new ActiveStreams(),
   };
   registerHooks(app, options, isDraining);
   registerRoutes(app, ctx, isDraining);
+  registerDashboard(app, ctx.engine, { apiKey: options.apiKey ?? null });
+  app.addHook("onClose", async () => metrics.dispose());
   await app.ready();
   return {
     app,

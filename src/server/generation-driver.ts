@@ -116,6 +116,7 @@ function abortOnDisconnect(
 /**
  * Runs `job` and answers on `reply`. Throws before anything is sent (e.g. a full queue) so the
  * error handler answers; after an SSE stream has started, errors become an SSE error event.
+ * While it runs, `job.id` resolves to its choices' engine ids in `ctx.streams`.
  */
 export async function runGeneration(
   ctx: ServerContext,
@@ -123,6 +124,23 @@ export async function runGeneration(
   reply: FastifyReply,
 ): Promise<unknown> {
   const run = new ChoiceRun(ctx.engine, job.requests);
+  ctx.streams.add(
+    job.id,
+    job.requests.map((r) => r.id),
+  );
+  try {
+    return await runChoices(ctx, job, reply, run);
+  } finally {
+    ctx.streams.delete(job.id);
+  }
+}
+
+async function runChoices(
+  ctx: ServerContext,
+  job: GenerationJob,
+  reply: FastifyReply,
+  run: ChoiceRun,
+): Promise<unknown> {
   ctx.metrics.promptTokens.inc({ model_name: ctx.model.name }, job.promptTokens.length * job.requests.length);
   abortOnDisconnect(ctx, job, reply, run);
   const head: ResponseHead = {

@@ -29,6 +29,7 @@ export interface GenerationParams {
   readonly stop: readonly string[];
   readonly stopTokenIds: readonly number[];
   readonly ignoreEos: boolean;
+  /** `consumption_rate`: the client's reading rate (tok/s); `null` = the server default. */
   readonly consumptionRateTokPerS: number | null;
   /** Sampling without `topLogprobs` (that one is endpoint-specific). */
   readonly sampling: Omit<SamplingOptions, "topLogprobs">;
@@ -147,6 +148,22 @@ function readMetadataOnly(fields: RequestFields): void {
   fields.bool("parallel_tool_calls", true);
 }
 
+/** Highest `consumption_rate` (tok/s): far above any human reader, so a typo gets a 400. */
+export const MAX_CONSUMPTION_RATE_TOK_PER_S = 1000;
+
+/** `consumption_rate`: how fast the client reads (tok/s, > 0); absent or null = the server default. */
+function readConsumptionRate(fields: RequestFields): number | null {
+  if (!fields.has("consumption_rate")) {
+    fields.raw("consumption_rate");
+    return null;
+  }
+  return fields.number("consumption_rate", 0, {
+    min: 0,
+    minExclusive: true,
+    max: MAX_CONSUMPTION_RATE_TOK_PER_S,
+  });
+}
+
 /** A parameter tokenflow understands but does not implement. */
 class UnsupportedParam extends InvalidArgumentError {
   constructor(param: string, why: string) {
@@ -178,7 +195,6 @@ export async function readGenerationParams(
   const stream = fields.bool("stream", false);
   const minTokens = fields.int("min_tokens", 0, { min: 0, max: maxTokens ?? model.contextLength });
   readMetadataOnly(fields);
-  const consumption = fields.raw("consumption_rate");
   return {
     n,
     stream,
@@ -189,10 +205,7 @@ export async function readGenerationParams(
     stop: readStop(fields, limits),
     stopTokenIds: readTokenIds(fields, "stop_token_ids", model.vocabSize, limits.maxStops),
     ignoreEos: fields.bool("ignore_eos", false),
-    consumptionRateTokPerS:
-      consumption === undefined
-        ? null
-        : fields.number("consumption_rate", 0, { min: 0, minExclusive: true, max: 1e6 }),
+    consumptionRateTokPerS: readConsumptionRate(fields),
     sampling: readSampling(fields, model.vocabSize),
     constraint: await readConstraint(fields, compiler),
   };

@@ -1,5 +1,5 @@
 /** Everything a route handler needs, shared by the routes of one server. */
-
+import type { ActiveStreams } from "./active-streams.js";
 import type { RequestLimits } from "./generation-params.js";
 import type { ServedModel } from "./served-model.js";
 import type { ServerEngine } from "./server-engine.js";
@@ -14,4 +14,6 @@ export interface ServerContext {
   readonly limits: RequestLimits;
   /** `null` until a grammar compiler is wired in: constraints are then refused with a 400. */
   readonly compiler: ConstraintCompiler | null;
+  /** Generations in progress by response id (for consumption acknowledgements). */
+  readonly streams: ActiveStreams;
 }

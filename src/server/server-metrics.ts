@@ -1,10 +1,12 @@
 /**
  * Prometheus metrics of one server (its own registry): the vLLM names that dashboards and
- * routers already understand, plus `tokenflow_*` counters. Engine gauges are read from
- * `engine.stats()` at scrape time; latencies are measured by the server per request.
+ * routers already understand, `tokenflow_*` HTTP counters, and the `tokenflow:` scheduling and
+ * KV-tier series ({@link TokenFlowMetrics}). Engine gauges are read from `engine.stats()` at
+ * scrape time; latencies are measured by the server per request.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ServerEngine } from "./server-engine.js";
+import { TokenFlowMetrics, type TokenFlowSampling } from "./tokenflow-metrics.js";
 
 const LATENCY_BUCKETS_S = [
   0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80,
@@ -28,8 +30,10 @@ export class ServerMetrics {
   /** Requests ended because the client disconnected. */
   readonly clientAborts: Counter<"endpoint">;
   readonly finishes: Counter<"finish_reason">;
+  /** The `tokenflow:` series (preemptions by mode, host tier, paused time, stalls, buffers). */
+  readonly tokenflow: TokenFlowMetrics;
 
-  constructor(engine: ServerEngine, modelName: string) {
+  constructor(engine: ServerEngine, modelName: string, sampling: TokenFlowSampling = {}) {
     const registers = [this.registry];
     const stat = (name: string, help: string, read: (s: ReturnType<ServerEngine["stats"]>) => number) =>
       new Gauge({
@@ -45,9 +49,9 @@ export class ServerMetrics {
     stat("vllm:num_requests_waiting", "Sequences waiting to run (incl. preempted).", (s) => s.numWaiting);
     stat("vllm:kv_cache_usage_perc", "Fraction of KV cache blocks in use (0..1).", (s) => s.kvUsage);
     let seenPreemptions = 0;
-    new Counter({
+    const preemptions = new Counter({
       name: "vllm:num_preemptions_total",
-      help: "Preemptions since start.",
+      help: "Preemptions of every kind (recompute, swap, hybrid) since start.",
       labelNames: ["model_name"],
       registers,
       collect() {
@@ -56,6 +60,7 @@ export class ServerMetrics {
         seenPreemptions = Math.max(seenPreemptions, now);
       },
     });
+    preemptions.inc({ model_name: modelName }, 0);
     const histogram = (name: string, help: string, buckets: number[]) =>
       new Histogram({ name, help, buckets, labelNames: ["model_name"], registers });
     this.ttftS = histogram("vllm:time_to_first_token_seconds", "Time to first token (s).", LATENCY_BUCKETS_S);
@@ -91,5 +96,11 @@ export class ServerMetrics {
       labelNames: ["finish_reason"],
       registers,
     });
+    this.tokenflow = new TokenFlowMetrics(engine, modelName, this.registry, sampling);
+  }
+
+  /** Stops listening to the engine's events. */
+  dispose(): void {
+    this.tokenflow.dispose();
   }
 }

@@ -8,6 +8,7 @@ import { openModel } from "../model/open-model.js";
 import type { Tokenizer } from "../model/tokenizer.js";
 import { tokenizerForModel } from "../model/tokenizer-for-model.js";
 import { NativeRuntime } from "../runtime/native-runtime.js";
+import type { SchedulerPolicy } from "../scheduler/policy.js";
 import { type TestModelName, testModelPath } from "../test-support/test-models.js";
 import { createServer, type ServerOptions, type TokenflowServer } from "./create-server.js";
 import { serverEngineFrom } from "./engine-adapter.js";
@@ -73,19 +74,43 @@ export async function startTestServer(
   return listen(engine, engine, model, tokenizer, options);
 }
 
-/** Starts a server over a test model (default the tiny one) with the real engine on the native CPU runtime. */
+/** Engine settings of {@link startRealEngineServer} beyond the KV budget. */
+export interface RealEngineSetup {
+  /** Scheduling policy (default FCFS), e.g. `new TokenFlowPolicy({...})`. */
+  readonly policy?: SchedulerPolicy;
+  /** Host KV tier budget, bytes (default 0 = none). */
+  readonly hostKvBytes?: number;
+  /** Reader rate (tok/s) of requests that state none (engine default 20). */
+  readonly defaultConsumptionRateTokPerS?: number;
+  readonly maxNumBatchedTokens?: number;
+  readonly maxNumSeqs?: number;
+}
+
+/**
+ * Starts a server over a test model (default the tiny one) with the real engine on the native
+ * CPU runtime; `setup` adds a policy, a host KV tier and engine limits.
+ */
 export async function startRealEngineServer(
   options: ServerOptions = {},
   kvCacheBytes = 4 << 20,
   modelName: TestModelName = "tinyF32",
+  setup: RealEngineSetup = {},
 ): Promise<RunningTestServer<Engine>> {
   const { model, tokenizer, path } = await tinyModel(modelName);
-  const runtime = await NativeRuntime.create(await openModel(path), { kvCacheBytes, numThreads: 2 });
+  const runtime = await NativeRuntime.create(await openModel(path), {
+    kvCacheBytes,
+    numThreads: 2,
+    hostKvBytes: setup.hostKvBytes ?? 0,
+  });
   const engine = new Engine({
     runtime,
     tokenizer,
     maxModelLen: model.contextLength,
     constraintMatcherFactory: grammarMatcherFactory,
+    policy: setup.policy,
+    defaultConsumptionRateTokPerS: setup.defaultConsumptionRateTokPerS,
+    maxNumBatchedTokens: setup.maxNumBatchedTokens,
+    maxNumSeqs: setup.maxNumSeqs,
   });
   const withGrammar = { compiler: createConstraintCompiler(tokenizer), ...options };
   return listen(engine, serverEngineFrom(engine), model, tokenizer, withGrammar, () => runtime.dispose());
