@@ -42,11 +42,7 @@ export function registerBenchPeerServer(bench: Command, out: (s: string) => void
     )
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0: any free port)", parseIntOption("port", 0, 65535), 8081)
-    .option(
-      "--threads <n>",
-      "compute threads (default: node-llama-cpp's)",
-      parseIntOption("threads", 1, 1024),
-    )
+    .option("--threads <n>", "compute threads (default: all cores)", parseIntOption("threads", 1, 1024))
     .option(
       "--context-size <tokens>",
       "tokens per sequence, prompt plus output (default: the model's, at most 4096)",
