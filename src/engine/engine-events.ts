@@ -71,20 +71,39 @@ export interface RequestFinishedEvent {
   /** Arrival to first token (ms), `null` if none. */
   readonly ttftMs: number | null;
   readonly numPreemptions: number;
+  /**
+   * Seconds the request's modelled reader (at its consumption rate, from the first token) waited
+   * for tokens that had not arrived, up to the finish; `null` if no token was produced.
+   */
+  readonly rebufferSec: number | null;
+  /** When it finished (engine clock ms). */
+  readonly timeMs: number;
   readonly error: Error | null;
 }
 
-/** The engine's typed events. Listeners run synchronously on the engine loop: keep them cheap. */
+/**
+ * The engine's typed events; `timeMs` is the engine clock when it happened. Listeners run
+ * synchronously on the engine loop: keep them cheap.
+ */
 export interface EngineEventMap {
   step: StepStats;
-  requestAdded: { readonly id: string; readonly numPromptTokens: number };
+  requestAdded: { readonly id: string; readonly numPromptTokens: number; readonly timeMs: number };
   /** First generated token of a request: `vllm:time_to_first_token_seconds`. */
-  firstToken: { readonly id: string; readonly ttftMs: number };
+  firstToken: { readonly id: string; readonly ttftMs: number; readonly timeMs: number };
   /** A later token: `vllm:inter_token_latency_seconds` (ms since the request's previous token). */
-  interToken: { readonly id: string; readonly itlMs: number };
-  preempted: { readonly id: string; readonly mode: PreemptionMode };
-  /** A paused request came back (its KV loaded, partly recomputed, or recomputed). */
-  resumed: { readonly id: string; readonly mode: ResumeMode; readonly numLoadedTokens: number };
+  interToken: { readonly id: string; readonly itlMs: number; readonly timeMs: number };
+  preempted: { readonly id: string; readonly mode: PreemptionMode; readonly timeMs: number };
+  /**
+   * A preempted request runs again: its KV loaded (`reload`), partly loaded and partly
+   * recomputed (`hybrid`), or recomputed from the queue (`recompute`, sent when it is admitted
+   * again, whichever way it was preempted).
+   */
+  resumed: {
+    readonly id: string;
+    readonly mode: ResumeMode;
+    readonly numLoadedTokens: number;
+    readonly timeMs: number;
+  };
   requestFinished: RequestFinishedEvent;
   /** A listener threw or something failed outside any request. */
   error: { readonly error: unknown };

@@ -4,11 +4,13 @@
  * pause and resume modes, and both tiers return to idle.
  */
 import { describe, expect, it } from "vitest";
+import { simulateReader } from "../bench/request-metrics.js";
 import { MockRuntime } from "../runtime/mock-runtime.js";
 import { VirtualClock } from "../runtime/runtime.js";
 import { TokenFlowPolicy } from "../scheduler/tokenflow-policy.js";
 import { RandomPausePolicy } from "../test-support/random-pause-policy.js";
 import { Engine, type EngineOptions } from "./engine.js";
+import type { RequestFinishedEvent } from "./engine-events.js";
 import { GREEDY, makeRequest } from "./engine-test-helpers.js";
 import type { GenerationRequest } from "./engine-types.js";
 import { createTestTokenizer } from "./test-tokenizer.js";
@@ -76,5 +78,58 @@ describe("Engine with a host KV tier", () => {
     expect(resumed.length).toBeGreaterThan(0);
     expect(engine.stats().hostTier?.counters.numWriteThroughBytes).toBeGreaterThan(0);
     expect(engine.stats().numFreeBlocks).toBe(48);
+  });
+
+  it("events carry the engine clock; each preemption gets one `resumed` when the request runs again; finishes report the reader's rebuffering", async () => {
+    const rate = 150; // tokens/s against 5 ms steps: only pauses make readers wait
+    const reqs = requests(12).map((r) => ({ ...r, consumptionRateTokPerS: rate }));
+    const policy = new RandomPausePolicy(7);
+    const { engine } = makeEngine(40, 64, { policy, maxNumBatchedTokens: 24 });
+    const marks = new Map<string, string[]>();
+    const tokenMs = new Map<string, number[]>();
+    const finished = new Map<string, RequestFinishedEvent>();
+    let lastMs = Number.NEGATIVE_INFINITY;
+    let ordered = true;
+    const mark = (id: string, what: string, timeMs: number) => {
+      marks.set(id, [...(marks.get(id) ?? []), what]);
+      ordered &&= timeMs >= lastMs;
+      lastMs = timeMs;
+    };
+    const token = (e: { id: string; timeMs: number }) => {
+      mark(e.id, "token", e.timeMs);
+      tokenMs.set(e.id, [...(tokenMs.get(e.id) ?? []), e.timeMs]);
+    };
+    engine.events.on("preempted", (e) => mark(e.id, "preempted", e.timeMs));
+    engine.events.on("resumed", (e) => mark(e.id, `resumed:${e.mode}`, e.timeMs));
+    engine.events.on("firstToken", token);
+    engine.events.on("interToken", token);
+    engine.events.on("requestFinished", (e) => {
+      mark(e.id, "finished", e.timeMs);
+      finished.set(e.id, e);
+    });
+    await Promise.all(reqs.map((r) => engine.submit(r).collect()));
+    expect(ordered).toBe(true);
+    const resumeModes = new Set<string>();
+    let totalRebufferSec = 0;
+    for (const r of reqs) {
+      // Between a preemption and the next token (or the next preemption) exactly one `resumed`.
+      let open = false;
+      for (const m of marks.get(r.id) ?? []) {
+        if (m === "preempted") {
+          expect(open, `${r.id}: preempted twice without resuming`).toBe(false);
+          open = true;
+        } else if (m.startsWith("resumed:")) {
+          expect(open, `${r.id}: resumed without a preemption`).toBe(true);
+          open = false;
+          resumeModes.add(m);
+        } else expect(open, `${r.id}: ${m} while preempted`).toBe(false);
+      }
+      const times = (tokenMs.get(r.id) ?? []).map((ms) => ms / 1000);
+      const e = finished.get(r.id);
+      expect(e?.rebufferSec).toBeCloseTo(simulateReader(times, rate).rebufferS, 9);
+      totalRebufferSec += e?.rebufferSec ?? 0;
+    }
+    expect([...resumeModes].sort()).toEqual(["resumed:hybrid", "resumed:recompute", "resumed:reload"]);
+    expect(totalRebufferSec).toBeGreaterThan(0);
   });
 });

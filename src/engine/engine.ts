@@ -123,7 +123,7 @@ export class Engine {
     );
     this.states.set(request.id, state);
     this.scheduler.add(seq);
-    this.emit("requestAdded", { id: request.id, numPromptTokens: seq.numPromptTokens });
+    this.emit("requestAdded", { id: request.id, numPromptTokens: seq.numPromptTokens, timeMs: now });
     this.ensureLoop();
     return stream;
   }
@@ -273,9 +273,7 @@ export class Engine {
   private async step(): Promise<void> {
     const startMs = this.clock.now();
     const plan = this.scheduler.schedule(startMs);
-    for (const p of plan.preempted) this.emit("preempted", { id: p.seq.id, mode: p.mode });
-    for (const r of plan.resumed)
-      this.emit("resumed", { id: r.seq.id, mode: r.mode, numLoadedTokens: r.numLoadedTokens });
+    this.emitPlanEvents(plan, startMs);
     if (plan.rows.length === 0) return this.stepWithoutRows(plan);
     const packed = this.packer.pack(plan.rows, (id) => this.states.get(id));
     for (const f of packed.failed) this.failRequest(f.id, f.error);
@@ -313,6 +311,19 @@ export class Engine {
     this.recordStep(ran, out, startMs, runtimeMs);
   }
 
+  /**
+   * Preemptions and resumptions of a planned step. A request resumed by recompute is reported
+   * when it is admitted again (it may wait in the queue first), like one preempted to recompute.
+   */
+  private emitPlanEvents(plan: StepPlan, timeMs: number): void {
+    for (const p of plan.preempted) this.emit("preempted", { id: p.seq.id, mode: p.mode, timeMs });
+    for (const r of plan.resumed)
+      if (r.mode !== "recompute")
+        this.emit("resumed", { id: r.seq.id, mode: r.mode, numLoadedTokens: r.numLoadedTokens, timeMs });
+    for (const seq of plan.readmitted)
+      this.emit("resumed", { id: seq.id, mode: "recompute", numLoadedTokens: 0, timeMs });
+  }
+
   private processOutputs(plan: StepPlan, out: RuntimeStepOutput): void {
     const now = this.clock.now();
     for (const [r, row] of plan.rows.entries()) {
@@ -340,8 +351,8 @@ export class Engine {
     const id = state.request.id;
     if (state.firstTokenMs === null) {
       state.firstTokenMs = now;
-      this.emit("firstToken", { id, ttftMs: now - state.seq.arrivalMs });
-    } else this.emit("interToken", { id, itlMs: now - (state.lastTokenMs ?? now) });
+      this.emit("firstToken", { id, ttftMs: now - state.seq.arrivalMs, timeMs: now });
+    } else this.emit("interToken", { id, itlMs: now - (state.lastTokenMs ?? now), timeMs: now });
     state.lastTokenMs = now;
     const numTop = state.request.sampling.topLogprobs;
     const lp = numTop === null ? null : this.logprobs.build(out, r, token, numTop);
@@ -365,6 +376,7 @@ export class Engine {
     this.states.delete(state.request.id);
     this.numRequestsFinishedTotal++;
     const seq = state.seq;
+    state.reader.advance(now);
     this.emit("requestFinished", {
       id: state.request.id,
       finishReason: reason,
@@ -374,6 +386,8 @@ export class Engine {
       queueMs: seq.firstScheduledMs === null ? null : seq.firstScheduledMs - seq.arrivalMs,
       ttftMs: state.firstTokenMs === null ? null : state.firstTokenMs - seq.arrivalMs,
       numPreemptions: seq.numPreemptions,
+      rebufferSec: state.firstTokenMs === null ? null : state.reader.rebufferSec,
+      timeMs: now,
       error: error ?? null,
     });
   }

@@ -135,13 +135,21 @@ export class Scheduler {
       scheduled.add(seq);
       budget -= n;
     }
+    const readmitted: Sequence[] = [];
     let numAdmitted = 0;
-    if (!ranOutOfBlocks && (this.policy.canAdmit?.(nowMs) ?? true)) {
-      numAdmitted = this.admit(budget, rows, nowMs);
-    }
+    if (!ranOutOfBlocks && (this.policy.canAdmit?.(nowMs) ?? true))
+      numAdmitted = this.admit(budget, rows, readmitted, nowMs);
     const numBatchedTokens = rows.reduce((s, r) => s + r.numNewTokens, 0);
     this.planWriteThrough(nowMs);
-    return { rows, preempted, resumed, transfers: this.transfers, numBatchedTokens, numAdmitted };
+    return {
+      rows,
+      preempted,
+      resumed,
+      transfers: this.transfers,
+      numBatchedTokens,
+      numAdmitted,
+      readmitted,
+    };
   }
 
   /** Brings back the paused sequences the policy picks, while device memory allows. */
@@ -223,7 +231,12 @@ export class Scheduler {
     }
   }
 
-  private admit(budget: number, rows: ScheduledRow[], nowMs: number): number {
+  /**
+   * Admits waiting sequences in the policy's order while budget, slots and blocks allow; those
+   * that ran before (only a recompute preemption sends a sequence back) are also put in
+   * `readmitted`. Returns how many were admitted.
+   */
+  private admit(budget: number, rows: ScheduledRow[], readmitted: Sequence[], nowMs: number): number {
     const admitted = new Set<Sequence>();
     for (const seq of this.policy.orderWaiting(this.waitingQ, nowMs)) {
       if (budget <= 0 || this.runningQ.length >= this.config.maxNumSeqs) break;
@@ -231,7 +244,8 @@ export class Scheduler {
       if (!this.blocks.allocateSlots(seq.id, seq.numComputedTokens + n)) break;
       seq.status = "running";
       seq.admitOrder = this.nextAdmitOrder++;
-      seq.firstScheduledMs ??= nowMs;
+      if (seq.firstScheduledMs === null) seq.firstScheduledMs = nowMs;
+      else readmitted.push(seq);
       this.runningQ.push(seq);
       admitted.add(seq);
       rows.push(rowOf(seq, n));

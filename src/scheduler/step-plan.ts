@@ -51,4 +51,6 @@ export interface StepPlan {
   readonly numBatchedTokens: number;
   /** Sequences admitted from the waiting queue this step. */
   readonly numAdmitted: number;
+  /** Those of them that ran before and were preempted to recompute (they start over). */
+  readonly readmitted: readonly Sequence[];
 }

@@ -140,13 +140,13 @@ export class FakeEngine implements ServerEngine {
   simulatePreemption(id: string, mode: PreemptionMode): void {
     this.numPreemptions++;
     if (mode !== "recompute") this.held.add(id);
-    this.events.emit("preempted", { id, mode });
+    this.events.emit("preempted", { id, mode, timeMs: performance.now() });
   }
 
   /** Reports a resumption of `id` as the engine would, and lets it generate again. */
   simulateResumption(id: string, mode: ResumeMode): void {
     this.held.delete(id);
-    this.events.emit("resumed", { id, mode, numLoadedTokens: 0 });
+    this.events.emit("resumed", { id, mode, numLoadedTokens: 0, timeMs: performance.now() });
   }
 
   /** Number of sequences generating now. */
@@ -238,8 +238,8 @@ export class FakeEngine implements ServerEngine {
 
   private emitToken(id: string, index: number, arrivalMs: number): void {
     const now = performance.now();
-    if (index === 0) this.events.emit("firstToken", { id, ttftMs: now - arrivalMs });
-    else this.events.emit("interToken", { id, itlMs: this.options.tokenDelayMs ?? 1 });
+    if (index === 0) this.events.emit("firstToken", { id, ttftMs: now - arrivalMs, timeMs: now });
+    else this.events.emit("interToken", { id, itlMs: this.options.tokenDelayMs ?? 1, timeMs: now });
   }
 
   /** Marks `req` finished and emits `requestFinished` (once), before its last output is read. */
@@ -255,6 +255,9 @@ export class FakeEngine implements ServerEngine {
       queueMs: 0,
       ttftMs: numOut > 0 ? 0 : null,
       numPreemptions: 0,
+      // No reader model here: streams read as fast as they are written.
+      rebufferSec: numOut > 0 ? 0 : null,
+      timeMs: performance.now(),
       error: null,
     });
   }

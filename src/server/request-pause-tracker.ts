@@ -1,7 +1,7 @@
 /**
- * Per-request time spent preempted, from engine events: an interval opens at `preempted` and
- * closes at `resumed` (a request paused on the host tier) or at the request's next token (a
- * recompute preemption sends the request back to the queue, and its readmission has no event).
+ * Per-request time spent preempted, from engine events and their clock times: an interval
+ * opens at `preempted` and closes at `resumed` (reloaded from the host tier, or admitted again
+ * to recompute) or at the request's next token, whichever comes first.
  */
 
 /** Open and accumulated paused time of one request (ms). */
@@ -11,33 +11,30 @@ interface PauseState {
   sinceMs: number | null;
 }
 
-/** Tracks paused time per active request; owned by one metrics instance. */
+/** Tracks paused time per active request; owned by one metrics instance. All times are engine clock ms. */
 export class RequestPauseTracker {
   private readonly states = new Map<string, PauseState>();
 
-  /** @param nowMs the clock (ms) events are timed with. */
-  constructor(private readonly nowMs: () => number) {}
-
   /** `id` was preempted (any mode). A second preemption before it ran again changes nothing. */
-  onPreempted(id: string): void {
+  onPreempted(id: string, timeMs: number): void {
     const st = this.states.get(id);
-    if (!st) this.states.set(id, { totalMs: 0, sinceMs: this.nowMs() });
-    else st.sinceMs ??= this.nowMs();
+    if (!st) this.states.set(id, { totalMs: 0, sinceMs: timeMs });
+    else st.sinceMs ??= timeMs;
   }
 
-  /** `id` came back from the host tier. */
-  onResumed(id: string): void {
-    this.close(id);
+  /** `id` runs again (reloaded, or admitted again to recompute). */
+  onResumed(id: string, timeMs: number): void {
+    this.close(id, timeMs);
   }
 
   /** `id` produced a token (so it runs, whatever brought it back). */
-  onToken(id: string): void {
-    this.close(id);
+  onToken(id: string, timeMs: number): void {
+    this.close(id, timeMs);
   }
 
   /** `id` finished: its total paused time (ms), an open interval included; forgets it. */
-  finish(id: string): number {
-    this.close(id);
+  finish(id: string, timeMs: number): number {
+    this.close(id, timeMs);
     const total = this.states.get(id)?.totalMs ?? 0;
     this.states.delete(id);
     return total;
@@ -48,10 +45,10 @@ export class RequestPauseTracker {
     return this.states.size;
   }
 
-  private close(id: string): void {
+  private close(id: string, timeMs: number): void {
     const st = this.states.get(id);
     if (!st || st.sinceMs === null) return;
-    st.totalMs += Math.max(0, this.nowMs() - st.sinceMs);
+    st.totalMs += Math.max(0, timeMs - st.sinceMs);
     st.sinceMs = null;
   }
 }

@@ -93,24 +93,18 @@ describe("tokenflow: metrics on the fake engine", () => {
 
 describe("RequestPauseTracker", () => {
   it("sums intervals closed by resumes or tokens, and an open one at finish", () => {
-    let now = 0;
-    const p = new RequestPauseTracker(() => now);
-    p.onToken("a");
+    const p = new RequestPauseTracker();
+    p.onToken("a", 0);
     expect(p.numTracked).toBe(0);
-    p.onPreempted("a");
-    now = 100;
-    p.onPreempted("a"); // preempted again while recomputing: the interval keeps its start
-    now = 250;
-    p.onResumed("a");
-    now = 300;
-    p.onToken("a");
-    p.onPreempted("a");
-    now = 340;
-    p.onToken("a");
-    p.onPreempted("a");
-    now = 400;
-    expect(p.finish("a")).toBe(250 + 40 + 60);
-    expect(p.finish("b")).toBe(0);
+    p.onPreempted("a", 0);
+    p.onPreempted("a", 100); // preempted again while recomputing: the interval keeps its start
+    p.onResumed("a", 250);
+    p.onToken("a", 300);
+    p.onPreempted("a", 300);
+    p.onToken("a", 340);
+    p.onPreempted("a", 340);
+    expect(p.finish("a", 400)).toBe(250 + 40 + 60);
+    expect(p.finish("b", 400)).toBe(0);
     expect(p.numTracked).toBe(0);
   });
 });

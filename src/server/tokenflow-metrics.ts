@@ -2,8 +2,8 @@
  * The `tokenflow:` Prometheus series of one server: preemptions and resumptions by mode, paused
  * requests, the host KV tier (usage, bytes moved, measured bandwidth), and per-request paused
  * time, modelled stalls and modelled reader buffers. Gauges and byte counters are read from
- * `engine.stats()` at scrape time; the histograms come from engine events and from
- * `engine.snapshot()` sampled after engine steps.
+ * `engine.stats()` at scrape time; the paused-time and stall histograms come from engine events
+ * (timed on the engine's clock), the buffer histogram from `engine.snapshot()` after steps.
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { RequestFinishedEvent } from "../engine/engine-events.js";
@@ -17,11 +17,9 @@ const PAUSED_BUCKETS_S = [0, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80];
 const STALL_BUCKETS_S = [0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40];
 const BUFFER_BUCKETS_S = [0, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80, 160, 320];
 
-/** How often engine snapshots are taken, and how often they feed `tokenflow:buffer_seconds` (ms). */
+/** How often engine snapshots feed `tokenflow:buffer_seconds` (ms). */
 export interface TokenFlowSampling {
-  /** Snapshots (stall tracking) at most this often, after engine steps. Default 20. */
-  readonly snapshotIntervalMs?: number;
-  /** Buffer histogram observations at most this often. Default 250. */
+  /** Buffer histogram observations at most this often, after engine steps. Default 250. */
   readonly bufferIntervalMs?: number;
 }
 
@@ -115,10 +113,7 @@ export class TokenFlowMetrics {
   readonly stallS: Histogram<"model_name">;
   /** Active requests' modelled reader buffers (seconds of reading), sampled periodically. */
   readonly bufferS: Histogram<"model_name">;
-  private readonly pauses = new RequestPauseTracker(() => performance.now());
-  /** Last sampled modelled rebuffer seconds per active request. */
-  private readonly rebufferSec = new Map<string, number>();
-  private lastSnapshotMs = Number.NEGATIVE_INFINITY;
+  private readonly pauses = new RequestPauseTracker();
   private lastBufferMs = Number.NEGATIVE_INFINITY;
   private readonly labels: { model_name: string };
   private readonly unsubscribe: () => void;
@@ -211,15 +206,15 @@ export class TokenFlowMetrics {
 
   private subscribe(): () => void {
     const events = this.engine.events;
-    const onPreempted = (e: { id: string; mode: PreemptionMode }) => {
+    const onPreempted = (e: { id: string; mode: PreemptionMode; timeMs: number }) => {
       this.preemptions.inc({ ...this.labels, mode: e.mode });
-      this.pauses.onPreempted(e.id);
+      this.pauses.onPreempted(e.id, e.timeMs);
     };
-    const onResumed = (e: { id: string; mode: ResumeMode }) => {
+    const onResumed = (e: { id: string; mode: ResumeMode; timeMs: number }) => {
       this.resumptions.inc({ ...this.labels, mode: e.mode });
-      this.pauses.onResumed(e.id);
+      this.pauses.onResumed(e.id, e.timeMs);
     };
-    const onToken = (e: { id: string }) => this.pauses.onToken(e.id);
+    const onToken = (e: { id: string; timeMs: number }) => this.pauses.onToken(e.id, e.timeMs);
     const onStep = () => this.sample();
     const onFinished = (e: RequestFinishedEvent) => this.onFinished(e);
     events.on("preempted", onPreempted);
@@ -239,25 +234,16 @@ export class TokenFlowMetrics {
   }
 
   private onFinished(e: RequestFinishedEvent): void {
-    this.pausedS.observe(this.labels, this.pauses.finish(e.id) / 1000);
-    if (e.ttftMs !== null) this.stallS.observe(this.labels, this.rebufferSec.get(e.id) ?? 0);
-    this.rebufferSec.delete(e.id);
+    this.pausedS.observe(this.labels, this.pauses.finish(e.id, e.timeMs) / 1000);
+    if (e.rebufferSec !== null) this.stallS.observe(this.labels, e.rebufferSec);
   }
 
-  /**
-   * After a step: remembers each active request's modelled rebuffer time (the engine reports none
-   * at finish, so the last sample stands for it) and, less often, observes their buffers.
-   */
+  /** After a step, at most every `bufferIntervalMs`: observes the active requests' modelled buffers. */
   private sample(): void {
     const now = performance.now();
-    if (now - this.lastSnapshotMs < (this.sampling.snapshotIntervalMs ?? 20)) return;
-    this.lastSnapshotMs = now;
-    const observeBuffers = now - this.lastBufferMs >= (this.sampling.bufferIntervalMs ?? 250);
-    if (observeBuffers) this.lastBufferMs = now;
-    for (const r of this.engine.snapshot()) {
-      if (r.ttftMs === null) continue;
-      this.rebufferSec.set(r.id, r.rebufferSec);
-      if (observeBuffers) this.bufferS.observe(this.labels, r.bufferSec);
-    }
+    if (now - this.lastBufferMs < (this.sampling.bufferIntervalMs ?? 250)) return;
+    this.lastBufferMs = now;
+    for (const r of this.engine.snapshot())
+      if (r.ttftMs !== null) this.bufferS.observe(this.labels, r.bufferSec);
   }
 }
