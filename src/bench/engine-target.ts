@@ -66,7 +66,11 @@ export class EngineTarget implements BenchTarget {
           "json-schema",
         );
       const compiler = new GrammarCompiler(runtimes.tokenizer.info);
-      constraint = { compiled: compiler.compile(grammarFromJsonSchema(options.jsonSchema).ast) };
+      constraint = {
+        compiled: compiler.compile(
+          grammarFromJsonSchema(options.jsonSchema, { propertyOrder: "schema" }).ast,
+        ),
+      };
     }
     return new EngineTarget(runtimes, constraint, options);
   }

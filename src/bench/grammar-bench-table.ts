@@ -1,6 +1,7 @@
 /** Plain-text table of a `grammar bench` result (the `--json` form is the result's reports). */
 
 import type { GrammarBenchResult } from "./grammar-bench.js";
+import type { SplitCounts } from "./grammar-bench-splits.js";
 import type { GrammarBenchReport } from "./grammar-bench-types.js";
 
 function refusedText(r: GrammarBenchReport): string {
@@ -44,5 +45,20 @@ export function formatGrammarBenchTable(result: GrammarBenchResult): string {
       : [];
   if (result.firstWalkError)
     notes.push(`first walk error: ${result.firstWalkError.split("\n").slice(0, 3).join(" | ")}`);
-  return [line(head), ...body.map(line), ...refused, ...notes, ""].join("\n");
+  return [line(head), ...body.map(line), ...refused, ...notes, ...splitLines(result), ""].join("\n");
+}
+
+/** One line per split (when there are several): covered / schemas and false rejects/accepts. */
+function splitLines(result: GrammarBenchResult): string[] {
+  const entries = Object.entries(result.splits);
+  if (entries.length < 2) return [];
+  const cell = (c: SplitCounts | null) =>
+    c === null
+      ? ""
+      : `${c.covered}/${c.schemas} ${pct(c.covered, c.schemas)} fr ${c.false_rejects} fa ${c.false_accepts}`;
+  const width = Math.max(...entries.map(([s]) => s.length));
+  return [
+    "covered per split:",
+    ...entries.map(([s, r]) => `  ${s.padEnd(width)}  ${cell(r.ours)}  ${cell(r.peer)}`.trimEnd()),
+  ];
 }

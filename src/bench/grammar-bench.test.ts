@@ -2,7 +2,7 @@
  * `tokenflow grammar bench` on a handful of hand-made schemas: the JSON report's exact shape,
  * refusals counted by keyword, false rejects/accepts counted, and the web-xgrammar peer.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,6 +97,32 @@ describe("tokenflow grammar bench", () => {
     expect(code).toBe(0);
     expect(text).toMatch(/^\s+tokenflow-pre3\nschemas\s+1\n/);
     expect(text).toContain("false accepts");
+  });
+
+  it("reads a directory of split files, keeps every n-th schema, counts per split", async () => {
+    const splits = join(dir, "splits");
+    await mkdir(splits);
+    await writeFile(join(splits, "A.jsonl"), `${SCHEMAS.map((s) => JSON.stringify(s)).join("\n")}\n`);
+    await writeFile(join(splits, "B.jsonl"), `${JSON.stringify(SCHEMAS[0])}\n`);
+    let text = "";
+    const argv = [
+      "node",
+      "tokenflow",
+      "grammar",
+      "bench",
+      "--schemas",
+      splits,
+      "--stride",
+      "2",
+      "--json",
+      "--by-split",
+    ];
+    expect(await main(argv, (s) => (text += s))).toBe(0);
+    const { ours, splits: bySplit } = JSON.parse(text);
+    expect(ours.schemas).toBe(3); // A: schemas 1 and 3; B: schema 1
+    expect(bySplit.A.ours).toMatchObject({ schemas: 2, compiled: 1, covered: 1, false_accepts: 0 });
+    expect(bySplit.B.ours).toMatchObject({ schemas: 1, covered: 1 });
+    expect(bySplit.A.peer).toBeNull();
   });
 
   it("refuses a missing file and a bad line with a clear error", async () => {

@@ -6,16 +6,15 @@
  */
 
 import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
 import { InvalidArgumentError } from "../errors.js";
 import type { Tokenizer } from "../model/tokenizer.js";
-import type {
-  BenchEngine,
-  BenchGrammar,
-  BenchSchema,
-  CompilePercentiles,
-  GrammarBenchReport,
-  MaskPercentiles,
-} from "./grammar-bench-types.js";
+import { everyNth, type SplitReport, SplitTally, schemaFiles } from "./grammar-bench-splits.js";
+import { GrammarBenchTally } from "./grammar-bench-tally.js";
+
+export { GrammarBenchTally, percentile } from "./grammar-bench-tally.js";
+
+import type { BenchEngine, BenchGrammar, BenchSchema, GrammarBenchReport } from "./grammar-bench-types.js";
 
 /** One serialised, tokenized test instance. */
 export interface BenchInstance {
@@ -25,11 +24,25 @@ export interface BenchInstance {
   readonly ids: readonly number[];
 }
 
-/** Reads a JSONL file of schemas; throws InvalidArgumentError naming the bad line. */
+/**
+ * Reads a JSONL file of schemas, or every `.jsonl` file of a directory (each file keeping every
+ * `stride`-th schema: a documented sample); throws InvalidArgumentError naming a bad line.
+ */
 export async function readBenchSchemas(
   path: string,
   limit = Number.POSITIVE_INFINITY,
+  stride = 1,
 ): Promise<BenchSchema[]> {
+  const out: BenchSchema[] = [];
+  for (const file of await schemaFiles(path)) {
+    if (out.length >= limit) break;
+    out.push(...everyNth(await readSchemaFile(file), stride).slice(0, limit - out.length));
+  }
+  return out;
+}
+
+async function readSchemaFile(path: string): Promise<BenchSchema[]> {
+  const limit = Number.POSITIVE_INFINITY;
   const text = await readFile(path, "utf8");
   const out: BenchSchema[] = [];
   for (const [i, line] of text.split("\n").entries()) {
@@ -45,7 +58,7 @@ export async function readBenchSchemas(
       throw new InvalidArgumentError(`${path}:${i + 1}: needs "schema" and "tests"`, "schemas");
     out.push({
       id: String(row.id ?? i + 1),
-      split: String(row.split ?? ""),
+      split: String(row.split ?? basename(path).replace(/\.jsonl$/, "")),
       schema: row.schema,
       tests: row.tests,
     });
@@ -103,72 +116,6 @@ export function benchInstances(
     }
   }
   return out;
-}
-
-/** Nearest-rank percentile of sorted `xs` (0 when empty). */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return 0;
-  const k = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[k] as number;
-}
-
-const round = (x: number, digits: number) => Number(x.toFixed(digits));
-
-/** Accumulates one engine's measures over many schemas. */
-export class GrammarBenchTally {
-  numSchemas = 0;
-  numCompiled = 0;
-  numCovered = 0;
-  numFalseRejects = 0;
-  numFalseAccepts = 0;
-  numInstances = 0;
-  /** Walks that threw (engine bugs); the instance counts as rejected. */
-  numWalkErrors = 0;
-  lastWalkError: string | null = null;
-  readonly refused: Record<string, number> = {};
-  readonly compileMs: number[] = [];
-  private maskUs = new Float64Array(1 << 16);
-  numMasks = 0;
-
-  /** Records one mask time in µs. */
-  addMaskUs(us: number): void {
-    if (this.numMasks === this.maskUs.length) {
-      const grown = new Float64Array(this.maskUs.length * 2);
-      grown.set(this.maskUs);
-      this.maskUs = grown;
-    }
-    this.maskUs[this.numMasks++] = us;
-  }
-
-  /** The report (issue 4's `R`): ms rounded to 0.001, µs to 0.1. */
-  report(engine: string): GrammarBenchReport {
-    const c = [...this.compileMs].sort((a, b) => a - b);
-    const m = this.maskUs.slice(0, this.numMasks).sort();
-    const compile_ms: CompilePercentiles = {
-      p50: round(percentile(c, 50), 3),
-      p90: round(percentile(c, 90), 3),
-      p99: round(percentile(c, 99), 3),
-      max: round(c[c.length - 1] ?? 0, 3),
-    };
-    const mask_us: MaskPercentiles = {
-      p50: round(percentile(m, 50), 1),
-      p90: round(percentile(m, 90), 1),
-      p99: round(percentile(m, 99), 1),
-      p999: round(percentile(m, 99.9), 1),
-      max: round(m[m.length - 1] ?? 0, 1),
-    };
-    return {
-      engine,
-      schemas: this.numSchemas,
-      compiled: this.numCompiled,
-      covered: this.numCovered,
-      refused: { ...this.refused },
-      compile_ms,
-      mask_us,
-      false_rejects: this.numFalseRejects,
-      false_accepts: this.numFalseAccepts,
-    };
-  }
 }
 
 /** A schema's walks ran past their time budget (checked between masks). */
@@ -262,6 +209,8 @@ export interface GrammarBenchOptions {
   readonly onSchema?: (done: number, total: number) => void;
 }
 
+export type { SplitReport };
+
 /** Result of {@link runGrammarBench}: the two reports plus counts for the text table. */
 export interface GrammarBenchResult {
   readonly ours: GrammarBenchReport;
@@ -272,6 +221,8 @@ export interface GrammarBenchResult {
   /** Walks that threw, per engine, and the first such error of ours. */
   readonly numWalkErrors: { readonly ours: number; readonly peer: number };
   readonly firstWalkError: string | null;
+  /** Counts per split (the schemas' `split`), in first-seen order. */
+  readonly splits: SplitReport;
 }
 
 /** Runs both engines over the same schemas and token sequences (schema by schema, interleaved). */
@@ -279,10 +230,13 @@ export async function runGrammarBench(opts: GrammarBenchOptions): Promise<Gramma
   const ours = new GrammarBenchTally();
   const peer = new GrammarBenchTally();
   const counters = { numUntokenizable: 0 };
+  const splits = new SplitTally();
   for (const [k, schema] of opts.schemas.entries()) {
     const instances = benchInstances(opts.tokenizer, schema, counters);
-    await benchSchema(opts.ours, schema, instances, ours, opts.schemaBudgetMs);
-    if (opts.peer) await benchSchema(opts.peer, schema, instances, peer, opts.schemaBudgetMs);
+    await splits.around(schema.split, { ours, peer: opts.peer ? peer : null }, async () => {
+      await benchSchema(opts.ours, schema, instances, ours, opts.schemaBudgetMs);
+      if (opts.peer) await benchSchema(opts.peer, schema, instances, peer, opts.schemaBudgetMs);
+    });
     opts.onSchema?.(k + 1, opts.schemas.length);
   }
   return {
@@ -293,5 +247,6 @@ export async function runGrammarBench(opts: GrammarBenchOptions): Promise<Gramma
     numUntokenizable: counters.numUntokenizable,
     numWalkErrors: { ours: ours.numWalkErrors, peer: peer.numWalkErrors },
     firstWalkError: ours.lastWalkError ?? peer.lastWalkError,
+    splits: splits.report(),
   };
 }

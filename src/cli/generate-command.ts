@@ -52,7 +52,7 @@ async function constraintGrammar(flags: GenerateFlags): Promise<GrammarAst | nul
       );
     }
     // Unenforceable keywords are refused by name (UnsupportedSchemaError), never dropped.
-    return grammarFromJsonSchema(schema).ast;
+    return grammarFromJsonSchema(schema, { propertyOrder: "schema" }).ast;
   }
   if (flags.grammar !== undefined) return grammarFromGbnf(await readFile(flags.grammar, "utf8"));
   if (flags.regex !== undefined) return grammarFromRegex(flags.regex);

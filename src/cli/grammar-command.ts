@@ -16,6 +16,8 @@ interface GrammarBenchFlags {
   json?: boolean;
   progress?: boolean;
   schemaBudgetS?: number;
+  stride?: number;
+  bySplit?: boolean;
 }
 
 /** Registers `tokenflow grammar` (subcommand `bench`). */
@@ -26,7 +28,10 @@ export function registerGrammar(program: Command, out: (s: string) => void): voi
     .description(
       "JSON Schema coverage, soundness (false rejects/accepts) and mask latency on JSONSchemaBench-style JSONL",
     )
-    .requiredOption("--schemas <file>", "JSONL, one {schema, tests:[{valid, data}]} per line")
+    .requiredOption(
+      "--schemas <path>",
+      "JSONL, one {schema, tests:[{valid, data}]} per line, or a directory of such files (one split each)",
+    )
     .option(
       "--vocab <name>",
       `vocabulary (${VOCAB_NAMES.join(", ")})`,
@@ -34,6 +39,8 @@ export function registerGrammar(program: Command, out: (s: string) => void): voi
       "llama3",
     )
     .option("--limit <n>", "first n schemas only", parseIntOption("limit", 1, 1 << 30))
+    .option("--stride <n>", "every n-th schema of each file (a sample)", parseIntOption("stride", 1, 1 << 20))
+    .option("--by-split", 'with --json: add "splits", the counts per split')
     .option("--peer <name>", "also run a peer engine (xgrammar)", parseChoice("peer", ["xgrammar"] as const))
     .option("--json", 'print {"ours":R,"peer":R|null}')
     .option("--progress", "print progress to stderr")
@@ -43,7 +50,7 @@ export function registerGrammar(program: Command, out: (s: string) => void): voi
       parseIntOption("schema-budget-s", 1, 1 << 20),
     )
     .action(async (flags: GrammarBenchFlags) => {
-      const schemas = await readBenchSchemas(flags.schemas, flags.limit);
+      const schemas = await readBenchSchemas(flags.schemas, flags.limit, flags.stride);
       const pkg = await loadPackagedTokenizer(flags.vocab);
       const tokenizer = tokenizerFromTokenizerJson(pkg.tokenizerJson, pkg.tokenizerConfig);
       const ours = oursBenchEngine(tokenizer);
@@ -62,7 +69,7 @@ export function registerGrammar(program: Command, out: (s: string) => void): voi
         if (flags.progress) process.stderr.write("\n");
         out(
           flags.json
-            ? `${JSON.stringify({ ours: result.ours, peer: result.peer })}\n`
+            ? `${JSON.stringify({ ours: result.ours, peer: result.peer, ...(flags.bySplit ? { splits: result.splits } : {}) })}\n`
             : formatGrammarBenchTable(result),
         );
       } finally {

@@ -81,7 +81,7 @@ export function hasByte(set: ByteSet, b: number): boolean {
 
 /** A stable string key of a byte set (for deduplication). */
 export function byteSetKey(set: ByteSet): string {
-  return Array.from(set, (w) => w.toString(16)).join(",");
+  return `${set[0]},${set[1]},${set[2]},${set[3]},${set[4]},${set[5]},${set[6]},${set[7]}`;
 }
 
 /** Productions of each nonterminal: `byLhs[A]` lists indices into `cfg.prods`. */

@@ -24,7 +24,7 @@ export type GrammarEngine = "dpda" | "earley";
 
 /** Compile options (all optional). */
 export interface CompileOptions {
-  /** Largest LR automaton tried before falling back to Earley (default 20,000 states). */
+  /** Largest LR automaton tried before falling back to Earley (default 50,000 states). */
   readonly maxLrStates?: number;
   /** Force an engine (tests, benchmarks); default: DPDA when LR(1), else Earley. */
   readonly engine?: GrammarEngine;
@@ -113,13 +113,17 @@ interface EngineChoice {
 /**
  * The grammar with tail recursion made left-recursive, then as written; for each, LALR(1) and,
  * on reduce/reduce conflicts (LALR merges can add those), canonical LR(1). The first without
- * conflicts gives the DPDA; if none, Earley with the original grammar's first conflict.
+ * conflicts gives the DPDA; if none, Earley with the original grammar's first conflict. The
+ * grammar as written is only tried when the rewrite's own rules are in a conflict (other
+ * conflicts are the grammar's, and building them again costs compile time for nothing).
  */
 function chooseEngine(cfg: ByteCfg, options: CompileOptions): EngineChoice {
   const rewritten = options.engine === "earley" ? null : rewriteTailRecursion(cfg);
   if (rewritten) {
     const choice = tryLr(rewritten, options);
     if (choice.lr) return choice;
+    const fromRewrite = choice.conflicts.some((c) => c.items.some((item) => item.includes("#laps")));
+    if (choice.conflicts.length > 0 && !fromRewrite) return choice;
   }
   return tryLr(cfg, options);
 }
@@ -129,13 +133,17 @@ function tryLr(cfg: ByteCfg, options: CompileOptions): EngineChoice {
   const numAtoms = g.atoms.numAtoms;
   if (options.engine === "earley")
     return { lr: null, reason: "engine forced to earley", conflicts: [], numAtoms };
-  const maxStates = options.maxLrStates ?? 20_000;
+  const maxStates = options.maxLrStates ?? 50_000;
   let conflicts: readonly LrConflict[] = [];
+  let budget = maxStates;
   for (const kind of ["lalr1", "lr1"] as const) {
     try {
-      const lr = buildLrAutomaton(g, kind, maxStates);
+      const lr = buildLrAutomaton(g, kind, budget);
       if (lr.conflicts.length === 0) return { lr, reason: null, conflicts: [], numAtoms };
       conflicts = lr.conflicts;
+      // Canonical LR(1) splits LALR states by lookahead; past a few times their number the
+      // conflicts are almost always ambiguity, which no split removes.
+      budget = Math.min(maxStates, Math.max(2_000, 4 * lr.numStates));
       if (!lr.conflicts.some((c) => c.kind === "reduce/reduce")) break;
     } catch (e) {
       if (!(e instanceof GrammarError)) throw e;

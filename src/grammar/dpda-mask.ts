@@ -21,8 +21,15 @@ import type { Dpda } from "./dpda.js";
 import type { DpdaStack } from "./dpda-stack.js";
 import { IntVec } from "./int-vec.js";
 import type { MaskCache } from "./mask-cache.js";
+import { BODY_AUTOMATA, type BodyAutomaton, bodySlice, subtreeHasQuote } from "./string-body-slice.js";
 import type { VocabTrie } from "./vocab-trie.js";
 import { Trans, WalkConfigs } from "./walk-configs.js";
+
+const QUOTE = 0x22;
+/** Most walk configurations a string body may use (body, escapes, UTF-8 continuations). */
+const MAX_BODY_CONFIGS = 40;
+/** Smallest trie subtree (in nodes) worth a string-body check during a walk. */
+const SLICE_MIN_NODES = 256;
 
 /** Tokens decided from the top entries alone, and the trie nodes left to walk with the full stack. */
 interface PartialMask {
@@ -47,6 +54,16 @@ export class DpdaMaskWalker {
   private readonly uncertain = new IntVec(1024);
   private readonly cfgs: WalkConfigs;
   private partialWords = 0;
+  /** Masks (or subtrees of walks) filled from a string-body slice (for tests and statistics). */
+  numSliced = 0;
+  /** Per configuration of the current walk phase: the body automaton it simulates, or null. */
+  private readonly bodyOf = new Map<number, BodyAutomaton | null>();
+  private readonly prefix: Int32Array;
+  /** Body checks by top stack entry: how many entries the check read, those entries, the result. */
+  private readonly bodyByStack = new Map<
+    string,
+    { entries: number; key: string; body: BodyAutomaton | null }[]
+  >();
 
   constructor(
     private readonly trie: VocabTrie,
@@ -61,6 +78,7 @@ export class DpdaMaskWalker {
   ) {
     this.levelCfg = new Int32Array(trie.maxTokenBytes + 2);
     this.path = new Int32Array(trie.maxTokenBytes + 2);
+    this.prefix = new Int32Array(trie.maxTokenBytes + 2);
     this.cfgs = new WalkConfigs(dpda, rowCap);
   }
 
@@ -70,11 +88,13 @@ export class DpdaMaskWalker {
    */
   fill(st: DpdaStack, mask: Int32Array, offset: number, cache: MaskCache | null): void {
     if (cache?.fill(st.stack, st.sp, st.maxDepth, mask, offset)) return;
+    if (this.fillStringBody(st, mask, offset, cache)) return;
     const sp0 = st.sp;
     let partial = this.shallowDepth > 0 ? this.partial(st) : null;
     if (partial && sp0 + partial.growth > st.maxDepth) partial = null;
     const cfgs = this.cfgs;
     const root = cfgs.begin(st.stack, sp0, 0, st.maxDepth);
+    this.bodyOf.clear();
     st.resetWatermarks();
     let accepting: boolean;
     if (partial) {
@@ -91,6 +111,170 @@ export class DpdaMaskWalker {
     if (accepting) for (const id of this.trie.eogIds) setBit(mask, offset, id);
     const low = Math.min(cfgs.lowWater, st.lowWater);
     if (cache && !cfgs.overflowed) cache.store(st.stack, sp0, low, cfgs.highWater - sp0, mask, offset);
+  }
+
+  /**
+   * Inside a plain JSON string body: the vocabulary slice of tokens without `"` (shared by
+   * every grammar of the vocabulary) plus a walk of the tokens that contain a `"`. False (and
+   * nothing written) when the configuration does not simulate a body automaton.
+   */
+  private fillStringBody(st: DpdaStack, mask: Int32Array, offset: number, cache: MaskCache | null): boolean {
+    const cfgs = this.cfgs;
+    const sp0 = st.sp;
+    const root = cfgs.begin(st.stack, sp0, 0, st.maxDepth);
+    this.bodyOf.clear();
+    // A cheap first filter: `a` must lead to a configuration where `a` loops.
+    const afterA = cfgs.next(root, 0x61);
+    if (afterA < 0 || cfgs.next(afterA, 0x61) !== afterA) return false;
+    const body = this.bodyAt(root);
+    if (body === null || cfgs.overflowed) return false;
+    this.numSliced++;
+    mask.set(bodySlice(this.trie, body), offset);
+    this.walkQuoted(1, this.trie.numNodes, 0, root, mask, offset);
+    st.resetWatermarks();
+    if (st.isAccepting()) for (const id of this.trie.eogIds) setBit(mask, offset, id);
+    const low = Math.min(cfgs.lowWater, st.lowWater);
+    if (cache && !cfgs.overflowed) cache.store(st.stack, sp0, low, cfgs.highWater - sp0, mask, offset);
+    return true;
+  }
+
+  /** The body automaton configuration `c` simulates from its state 0 (memoised per walk phase), or null. */
+  private bodyAt(c: number): BodyAutomaton | null {
+    let body = this.bodyOf.get(c);
+    if (body === undefined) {
+      body = this.bodyAcrossPhases(c);
+      this.bodyOf.set(c, body);
+    }
+    return body;
+  }
+
+  /**
+   * {@link bodyAt} remembered across walk phases, keyed by the stack entries the check read
+   * (configurations with equal entries down to there behave the same).
+   */
+  private bodyAcrossPhases(c: number): BodyAutomaton | null {
+    const cfgs = this.cfgs;
+    const top = cfgs.topEntries(c, 1);
+    const known = this.bodyByStack.get(top) ?? [];
+    const sp = cfgs.depthOf(c);
+    for (const k of known) {
+      // Only entries this phase may read (a partial walk must not depend on deeper ones).
+      if (sp - k.entries < cfgs.baseIndex || cfgs.topEntries(c, k.entries) !== k.key) continue;
+      cfgs.lowWater = Math.min(cfgs.lowWater, sp - k.entries);
+      return k.body;
+    }
+    const lowBefore = cfgs.lowWater;
+    cfgs.lowWater = sp - 1;
+    const body = BODY_AUTOMATA.find((b) => this.simulates(c, b)) ?? null;
+    const entries = sp - cfgs.lowWater;
+    cfgs.lowWater = Math.min(lowBefore, cfgs.lowWater);
+    if (known.length < 16 && this.bodyByStack.size < 4096) {
+      known.push({ entries, key: cfgs.topEntries(c, entries), body });
+      this.bodyByStack.set(top, known);
+    }
+    return body;
+  }
+
+  /**
+   * Inside a walk, at node `i` (depth `d`, configuration `c`, subtree ending at `end`): when `c`
+   * simulates a string body and the token prefix so far is a whole body fragment, the subtree's
+   * tokens without `"` come from the slice and only the rest is walked. False: not applicable.
+   */
+  private sliceSubtree(
+    i: number,
+    d: number,
+    c: number,
+    end: number,
+    mask: Int32Array,
+    offset: number,
+  ): boolean {
+    const t = this.trie;
+    const body = this.bodyAt(c);
+    if (body === null) return false;
+    let n = 0;
+    for (let a = i; a > 0; a = t.nodeParent[a] as number) this.prefix[n++] = t.nodeByte[a] as number;
+    let q = 0;
+    for (let k = n - 1; k >= 0 && q >= 0; k--) {
+      const b = this.prefix[k] as number;
+      q = b === QUOTE ? -1 : (body.next[q * 256 + b] as number);
+    }
+    if (q !== 0) return false;
+    this.numSliced++;
+    const slice = bodySlice(t, body);
+    for (let k = t.tokenStart[i] as number, stop = t.tokenStart[end] as number; k < stop; k++) {
+      const id = t.tokenIds[k] as number;
+      if ((((slice[id >> 5] as number) >>> (id & 31)) & 1) === 1) setBit(mask, offset, id);
+    }
+    this.walkQuoted(i + 1, end, d, c, mask, offset);
+    return true;
+  }
+
+  /** Whether the configurations from `root` step like `body` on every byte but `"`. */
+  private simulates(root: number, body: BodyAutomaton): boolean {
+    const state = new Map<number, number>([[root, 0]]);
+    const queue = [root];
+    while (queue.length > 0) {
+      const c = queue.pop() as number;
+      const q = state.get(c) as number;
+      for (let b = 0; b < 256; b++) {
+        if (b === QUOTE) continue;
+        const t = this.cfgs.next(c, b);
+        const r = body.next[q * 256 + b] as number;
+        if (t < 0 || r < 0) {
+          if (t === Trans.UNCERTAIN || t < 0 !== r < 0) return false;
+          continue;
+        }
+        const known = state.get(t);
+        if (known === undefined) {
+          if (state.size >= MAX_BODY_CONFIGS) return false;
+          state.set(t, r);
+          queue.push(t);
+        } else if (known !== r) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Walks trie nodes `from .. to` (whole subtrees below depth `depth0`, reached in `cfg0` with
+   * no `"` so far), visiting only paths to tokens holding a `"` and setting the accepted ones.
+   */
+  private walkQuoted(
+    from: number,
+    to: number,
+    depth0: number,
+    cfg0: number,
+    mask: Int32Array,
+    offset: number,
+  ): void {
+    const t = this.trie;
+    const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds } = t;
+    const levelCfg = this.levelCfg;
+    const quoted = this.path; // reused: 1 when the path to that depth holds a `"`
+    levelCfg[depth0] = cfg0;
+    quoted[depth0] = 0;
+    let i = from;
+    while (i < to) {
+      const d = nodeDepth[i] as number;
+      const q = quoted[d - 1] === 1 || nodeByte[i] === QUOTE;
+      if (!q && !subtreeHasQuote(t, i)) {
+        i = subtreeEnd[i] as number; // decided by the slice
+        continue;
+      }
+      const c = this.cfgs.next(levelCfg[d - 1] as number, nodeByte[i] as number);
+      if (c < 0) {
+        // Below a `"` every token holds one, so none of them came from the slice.
+        if (c === Trans.UNCERTAIN) this.uncertain.push(i);
+        i = subtreeEnd[i] as number;
+        continue;
+      }
+      levelCfg[d] = c;
+      quoted[d] = q ? 1 : 0;
+      if (q)
+        for (let k = tokenStart[i] as number, stop = tokenStart[i + 1] as number; k < stop; k++)
+          setBit(mask, offset, tokenIds[k] as number);
+      i++;
+    }
   }
 
   /**
@@ -120,6 +304,7 @@ export class DpdaMaskWalker {
     const base = sp0 - depth;
     const cfgs = this.cfgs;
     const root = cfgs.begin(st.stack, sp0, base, st.maxDepth);
+    this.bodyOf.clear();
     this.uncertain.length = 0;
     this.walkRange(1, this.trie.numNodes, 0, root, bits, 0);
     st.resetWatermarks();
@@ -188,6 +373,10 @@ export class DpdaMaskWalker {
         continue;
       }
       const end = subtreeEnd[i] as number;
+      if (end - i >= SLICE_MIN_NODES && this.sliceSubtree(i, d, c, end, mask, offset)) {
+        i = end;
+        continue;
+      }
       // Bytes that loop back to one configuration (a string body): if every byte of the subtree
       // (this node's included) loops at `c`, every token below is accepted; take them at once.
       // Checked where a loop is likely (the node's own byte loops, or a walk's first level).

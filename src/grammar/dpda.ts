@@ -38,7 +38,7 @@ export class Dpda {
   /** Atom of each byte, -1 for bytes never accepted. */
   readonly byteToAtom: Int16Array;
   private readonly action: Int32Array;
-  private readonly gotoTable: Int32Array;
+  private readonly gotos: IntPairMap;
   private readonly numNonterminals: number;
   private readonly prodLen: Int32Array;
   private readonly prodLhs: Int32Array;
@@ -63,7 +63,7 @@ export class Dpda {
     this.eof = g.eof;
     this.byteToAtom = g.atoms.byteToAtom;
     this.action = lr.action;
-    this.gotoTable = lr.gotoTable;
+    this.gotos = lr.gotos;
     this.numNonterminals = g.numNonterminals;
     this.prodLen = Int32Array.from(g.prodRhs, (r) => r.length);
     this.prodLhs = g.prodLhs;
@@ -129,7 +129,7 @@ export class Dpda {
           lastRead = idx;
         }
       }
-      state = this.gotoTable[q * this.numNonterminals + (this.prodLhs[p] as number)] as number;
+      state = this.gotos.get(q, this.prodLhs[p] as number);
       virt.push(state);
     }
   }

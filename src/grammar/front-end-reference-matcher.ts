@@ -3,8 +3,8 @@
  * the front ends (it works on code points, straight from the tree, with no lowering).
  *
  * It computes, for an expression and a start position, the set of positions where a match can
- * end (memoised per rule and position). Exact for grammars without left recursion, which is what
- * the front ends produce; a left-recursive rule is cut (under-approximated), never looped on.
+ * end (memoised per rule and position); left recursion (the front ends write automata as
+ * left-linear rules) grows to a fixpoint.
  */
 
 import { GrammarError } from "../errors.js";
@@ -15,6 +15,9 @@ type Ends = ReadonlySet<number>;
 
 class ReferenceMatcher {
   private readonly memo = new Map<string, Ends | null>();
+  /** Left-recursive rules in progress: the ends found so far, and whether recursion was met. */
+  private readonly seeds = new Map<string, Ends>();
+  private readonly recursed = new Set<string>();
 
   constructor(
     private readonly ast: GrammarAst,
@@ -77,15 +80,36 @@ class ReferenceMatcher {
     return out;
   }
 
+  /**
+   * The ends of rule `name` from `start`. Left recursion grows a seed to a fixpoint: a rule met
+   * again while it is being computed yields the ends found so far, and the computation repeats
+   * (forgetting what it cached meanwhile) until no new end appears.
+   */
   private rule(name: string, start: number): Ends {
     const key = `${name}@${start}`;
-    if (this.memo.has(key)) return this.memo.get(key) ?? new Set();
+    if (this.memo.has(key)) {
+      const known = this.memo.get(key);
+      if (known) return known;
+      this.recursed.add(key);
+      return this.seeds.get(key) ?? new Set();
+    }
     const body = this.ast.rules.get(name);
     if (body === undefined) throw new GrammarError(`reference matcher: undefined rule "${name}"`);
-    this.memo.set(key, null);
-    const result = this.ends(body, start);
-    this.memo.set(key, result);
-    return result;
+    let seed: Set<number> = new Set();
+    for (;;) {
+      this.memo.set(key, null);
+      this.seeds.set(key, seed);
+      this.recursed.delete(key);
+      const before = new Set(this.memo.keys());
+      const result = new Set([...seed, ...this.ends(body, start)]);
+      if (!this.recursed.has(key) || result.size === seed.size) {
+        this.memo.set(key, result);
+        this.seeds.delete(key);
+        return result;
+      }
+      for (const k of [...this.memo.keys()]) if (!before.has(k)) this.memo.delete(k);
+      seed = result;
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import { CompiledGrammar, type CompileOptions } from "./compiled-grammar.js";
 import type { GrammarAst, GrammarExpr } from "./grammar-ast.js";
 import { lowerGrammar } from "./lower.js";
 import { normalizeCfg } from "./normalize-cfg.js";
+import { BODY_AUTOMATA, bodySlice } from "./string-body-slice.js";
 import { buildVocabTrie, type VocabTrie } from "./vocab-trie.js";
 
 /** Options of a compiler (apply to every grammar it compiles). */
@@ -38,6 +39,8 @@ export class GrammarCompiler {
     private readonly options: GrammarCompilerOptions = {},
   ) {
     this.trie = buildVocabTrie(tokenizerInfo);
+    // The string-body slices are vocabulary data too: built once here, not in a first mask.
+    for (const body of BODY_AUTOMATA) bodySlice(this.trie, body);
   }
 
   /** Number of grammars in the cache. */

@@ -6,7 +6,13 @@
  * schemas, or that one requires and the other forbids.
  */
 
-import { type FlatSchema, type FlattenContext, flattenSub, type Sub } from "./json-schema-flat.js";
+import {
+  type FlatSchema,
+  type FlattenContext,
+  flattenSub,
+  memberValue,
+  type Sub,
+} from "./json-schema-flat.js";
 import { canonicalJson, type JsonType, jsonTypeOf } from "./json-schema-keywords.js";
 
 type Category = "null" | "boolean" | "object" | "array" | "string" | "int" | "frac";
@@ -41,8 +47,7 @@ function valuesIn(f: FlatSchema, c: Category): Set<string> | null {
 
 /** Whether `f` accepts no object with property `name` (declared `false`, or closed to extras). */
 function forbids(ctx: FlattenContext, f: FlatSchema, name: string): boolean {
-  const conj: Sub | undefined = f.properties.get(name) ?? f.additionalProperties;
-  return conj !== undefined && flattenSub(ctx, conj, f.ptr) === false;
+  return flattenSub(ctx, memberValue(f, name), f.ptr) === false;
 }
 
 function objectsDisjoint(ctx: FlattenContext, a: FlatSchema, b: FlatSchema, depth: number): boolean {
@@ -51,8 +56,8 @@ function objectsDisjoint(ctx: FlattenContext, a: FlatSchema, b: FlatSchema, dept
   if (depth >= MAX_DEPTH) return false;
   for (const name of a.required) {
     if (!b.required.has(name)) continue;
-    const pa = flattenSub(ctx, a.properties.get(name) ?? a.additionalProperties ?? [], a.ptr);
-    const pb = flattenSub(ctx, b.properties.get(name) ?? b.additionalProperties ?? [], b.ptr);
+    const pa = flattenSub(ctx, memberValue(a, name), a.ptr);
+    const pb = flattenSub(ctx, memberValue(b, name), b.ptr);
     if (flatDisjoint(ctx, pa, pb, depth + 1)) return true;
   }
   return false;

@@ -6,8 +6,8 @@
 import { GrammarError, UnsupportedSchemaError } from "../errors.js";
 import { ANNOTATION_KEYWORDS, REFUSED_KEYWORDS, SUPPORTED_KEYWORDS } from "./json-schema-keywords.js";
 
-/** A schema object (keywords by name). */
-export type SchemaObject = { readonly [keyword: string]: unknown };
+/** A schema object (keywords by name; symbol keys: internal keywords, see json-schema-internal.ts). */
+export type SchemaObject = { readonly [keyword: string]: unknown; readonly [internal: symbol]: unknown };
 
 /** A JSON Schema: a boolean schema or an object. */
 export type Schema = boolean | SchemaObject;
@@ -56,8 +56,15 @@ export class SchemaDocument {
     this.ignored.add(keyword);
   }
 
-  /** Applies the keyword policy to one schema object. */
-  checkKeywords(schema: SchemaObject, ptr: string): void {
+  /**
+   * Applies the keyword policy to one schema object. With `pending`, keywords the grammar never
+   * enforces are recorded there (the caller refuses them unless it can decide them otherwise).
+   */
+  checkKeywords(
+    schema: SchemaObject,
+    ptr: string,
+    pending?: Map<string, { readonly ptr: string; readonly detail: string }>,
+  ): void {
     for (const key of Object.keys(schema)) {
       if (ANNOTATION_KEYWORDS.has(key)) {
         // An embedded resource changes the base URI of the $refs inside it: not supported.
@@ -70,11 +77,11 @@ export class SchemaDocument {
           if (!String(schema[key]).startsWith("#"))
             this.refuse("$id", ptr, "embedded schema resources with $ref");
         }
-      } else if (REFUSED_KEYWORDS.has(key)) this.refuse(key, ptr);
-      else if (!SUPPORTED_KEYWORDS.has(key)) this.ignored.add(key);
+      } else if (REFUSED_KEYWORDS.has(key)) {
+        if (pending) pending.set(key, { ptr, detail: "" });
+        else this.refuse(key, ptr);
+      } else if (!SUPPORTED_KEYWORDS.has(key)) this.ignored.add(key);
     }
-    const hasIf = "if" in schema;
-    if (hasIf && ("then" in schema || "else" in schema)) this.refuse("if", ptr, "if/then/else");
   }
 
   /** Resolves a local `$ref` (`#`, `#/json/pointer`); anything else is refused. */

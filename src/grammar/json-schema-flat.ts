@@ -1,20 +1,18 @@
 /**
- * Flattening: a schema object with its `$ref` (when it has siblings), `allOf` and `oneOf` folded
- * in, as one {@link FlatSchema} whose keywords are all conjunctive. Merging two flat schemas is
- * exact: each keyword intersects (types, enums, bounds) or accumulates (required, patterns), and
- * subschemas that would need merging are kept as conjunctions, merged only when compiled.
+ * Flattening: a schema object with its `$ref` (when it has siblings), `allOf`, `oneOf`, `not`,
+ * `if`/`then`/`else` and `dependencies` folded in, as one {@link FlatSchema} whose keywords are
+ * all conjunctive. Merging two flat schemas is exact: each keyword intersects (types, enums,
+ * bounds) or accumulates (required, patterns), and subschemas that would need merging are kept
+ * as conjunctions, merged only when compiled.
  */
 
-import { GrammarError } from "../errors.js";
-import {
-  asSchema,
-  childPointer,
-  isObject,
-  type Schema,
-  type SchemaDocument,
-} from "./json-schema-document.js";
-import { canonicalJson, isJsonType, type JsonType } from "./json-schema-keywords.js";
+import type { Schema, SchemaDocument } from "./json-schema-document.js";
+import { readKeywords, readLogic } from "./json-schema-flat-read.js";
+import type { NotPattern } from "./json-schema-internal.js";
+import { canonicalJson, type JsonType } from "./json-schema-keywords.js";
 import type { NumericBound } from "./json-schema-numbers.js";
+import type { PresenceGroup } from "./json-schema-presence.js";
+import { patternRegExp } from "./json-schema-validate.js";
 
 /** A subschema with its location. */
 export interface Located {
@@ -25,16 +23,39 @@ export interface Located {
 /** A conjunction of subschemas (empty = `true`). */
 export type Sub = readonly Located[];
 
+/**
+ * The undeclared-key rules of one schema object: a key matching some of `patterns` takes their
+ * schemas, any other key `additional` (undefined: any value).
+ */
+export interface ExtraGroup {
+  readonly patterns: readonly (readonly [pattern: string, sub: Sub])[];
+  readonly additional?: Sub;
+}
+
+/** A keyword the grammar cannot enforce here, with where and why (refused unless decided). */
+export interface PendingKeyword {
+  readonly ptr: string;
+  readonly detail: string;
+}
+
 /** A schema with only conjunctive keywords. Absent fields do not constrain. */
 export interface FlatSchema {
   readonly ptr: string;
+  /** Every schema object conjoined into this one (its meaning is their conjunction). */
+  sources: Located[];
+  /** Keywords only a value-by-value check can enforce (see the compiler's enum path). */
+  pending: Map<string, PendingKeyword>;
   types?: ReadonlySet<JsonType>;
   enumValues?: readonly unknown[];
+  /** Values the instance must not equal (from negated `enum` / `const`). */
+  excludedValues: unknown[];
   /** A conjunction of disjunctions (each from an `anyOf`, or a `oneOf` proven disjoint). */
   anyOf: Sub[][];
+  /** Declared properties: the full conjunction each one's value must satisfy. */
   properties: Map<string, Sub>;
   required: Set<string>;
-  additionalProperties?: Sub;
+  /** Rules for undeclared keys, one group per schema object that had any. */
+  extraGroups: ExtraGroup[];
   minProperties?: number;
   maxProperties?: number;
   prefixItems?: Sub[];
@@ -46,9 +67,14 @@ export interface FlatSchema {
   maxLength?: number;
   patterns: string[];
   formats: string[];
+  notPatterns: NotPattern[];
   lower?: NumericBound;
   upper?: NumericBound;
   multipleOf: number[];
+  /** Numbers must not be integers (from a negated `type: integer` or `multipleOf: 1`). */
+  fractional?: boolean;
+  /** Presence-only disjunctions, tracked by the object grammar (see json-schema-presence.ts). */
+  presence: PresenceGroup[];
 }
 
 /** Proves that `oneOf` branches are pairwise disjoint (supplied by the compiler). */
@@ -56,24 +82,44 @@ export type DisjointnessProver = (branches: Sub[], ptr: string) => boolean;
 
 const MAX_FLATTEN_DEPTH = 64;
 
-function emptyFlat(ptr: string): FlatSchema {
+/** A flat schema that constrains nothing. */
+export function emptyFlat(ptr: string): FlatSchema {
   return {
     ptr,
+    sources: [],
+    pending: new Map(),
+    excludedValues: [],
     anyOf: [],
     properties: new Map(),
     required: new Set(),
+    extraGroups: [],
     patterns: [],
     formats: [],
+    notPatterns: [],
     multipleOf: [],
+    presence: [],
   };
 }
 
-function num(x: unknown, keyword: string, ptr: string): number | undefined {
-  if (x === undefined) return undefined;
-  if (typeof x !== "number" || !Number.isFinite(x)) {
-    throw new GrammarError(`JSON Schema at ${ptr || "/"}: ${keyword} must be a finite number`);
+/** Whether JSON Schema pattern `p` matches `name` (false when JavaScript cannot read it). */
+function matches(p: string, name: string): boolean {
+  return patternRegExp(p).test(name);
+}
+
+/** The conjunction an undeclared key `name` must satisfy under `groups`. */
+export function extraValue(groups: readonly ExtraGroup[], name: string): Sub {
+  const out: Located[] = [];
+  for (const gr of groups) {
+    const hit = gr.patterns.filter(([p]) => matches(p, name));
+    if (hit.length > 0) for (const [, s] of hit) out.push(...s);
+    else if (gr.additional) out.push(...gr.additional);
   }
-  return x;
+  return out;
+}
+
+/** The conjunction the value of key `name` must satisfy in `f`. */
+export function memberValue(f: FlatSchema, name: string): Sub {
+  return f.properties.get(name) ?? extraValue(f.extraGroups, name);
 }
 
 function tighter(
@@ -85,6 +131,8 @@ function tighter(
   if (a.value === b.value) return a.strict ? a : b;
   return a.value > b.value === lower ? a : b;
 }
+
+export { tighter as tighterBound };
 
 function minOf(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined || b === undefined ? (a ?? b) : Math.min(a, b);
@@ -103,27 +151,8 @@ function intersectTypes(a: ReadonlySet<JsonType>, b: ReadonlySet<JsonType>): Set
   return out;
 }
 
-function sub(schema: unknown, ptr: string): Sub {
-  return [{ schema: asSchema(schema, ptr), ptr }];
-}
-
-function readTypes(flat: FlatSchema, type: unknown, ptr: string): void {
-  if (type === undefined) return;
-  const list = Array.isArray(type) ? type : [type];
-  if (!list.every(isJsonType))
-    throw new GrammarError(`JSON Schema at ${ptr || "/"}: invalid type ${JSON.stringify(type)}`);
-  flat.types = new Set(list);
-}
-
-function readEnum(flat: FlatSchema, s: { readonly [k: string]: unknown }, ptr: string): void {
-  if ("enum" in s) {
-    if (!Array.isArray(s.enum)) throw new GrammarError(`JSON Schema at ${ptr || "/"}: enum must be an array`);
-    flat.enumValues = s.enum;
-  }
-  if ("const" in s) flat.enumValues = intersectValues(flat.enumValues, [s.const]);
-}
-
-function intersectValues(
+/** `a ∩ b` by canonical JSON (undefined = no constraint). */
+export function intersectValues(
   a: readonly unknown[] | undefined,
   b: readonly unknown[] | undefined,
 ): unknown[] | undefined {
@@ -132,93 +161,16 @@ function intersectValues(
   return a.filter((v) => keys.has(canonicalJson(v)));
 }
 
-function readObjectKeywords(
-  flat: FlatSchema,
-  s: { readonly [k: string]: unknown },
-  ptr: string,
-  strict: boolean,
-): void {
-  if (isObject(s.properties)) {
-    for (const [name, v] of Object.entries(s.properties)) {
-      flat.properties.set(name, sub(v, childPointer(ptr, "properties", name)));
-    }
-  }
-  if (Array.isArray(s.required)) for (const r of s.required) if (typeof r === "string") flat.required.add(r);
-  if ("additionalProperties" in s) {
-    flat.additionalProperties = sub(s.additionalProperties, childPointer(ptr, "additionalProperties"));
-  } else if (strict && "properties" in s)
-    flat.additionalProperties = sub(false, childPointer(ptr, "additionalProperties"));
-  flat.minProperties = num(s.minProperties, "minProperties", ptr);
-  flat.maxProperties = num(s.maxProperties, "maxProperties", ptr);
-}
-
-function readArrayKeywords(flat: FlatSchema, s: { readonly [k: string]: unknown }, ptr: string): void {
-  if (Array.isArray(s.items)) {
-    // Drafts 4 to 2019-09: `items` as an array is `prefixItems`, `additionalItems` the rest.
-    flat.prefixItems = s.items.map((v, i) => sub(v, childPointer(ptr, "items", i)));
-    if ("additionalItems" in s) flat.items = sub(s.additionalItems, childPointer(ptr, "additionalItems"));
-  } else if ("items" in s) flat.items = sub(s.items, childPointer(ptr, "items"));
-  if (Array.isArray(s.prefixItems)) {
-    if (Array.isArray(s.items))
-      throw new GrammarError(`JSON Schema at ${ptr || "/"}: both prefixItems and items[]`);
-    flat.prefixItems = s.prefixItems.map((v, i) => sub(v, childPointer(ptr, "prefixItems", i)));
-  }
-  flat.minItems = num(s.minItems, "minItems", ptr);
-  flat.maxItems = num(s.maxItems, "maxItems", ptr);
-  if (s.uniqueItems === true) flat.uniqueItems = true;
-}
-
-function readScalarKeywords(flat: FlatSchema, s: { readonly [k: string]: unknown }, ptr: string): void {
-  flat.minLength = num(s.minLength, "minLength", ptr);
-  flat.maxLength = num(s.maxLength, "maxLength", ptr);
-  if (typeof s.pattern === "string") flat.patterns.push(s.pattern);
-  if (typeof s.format === "string") flat.formats.push(s.format);
-  const minimum = num(s.minimum, "minimum", ptr);
-  const maximum = num(s.maximum, "maximum", ptr);
-  // Draft 4: boolean exclusiveMinimum / exclusiveMaximum modify minimum / maximum.
-  if (minimum !== undefined) flat.lower = { value: minimum, strict: s.exclusiveMinimum === true };
-  if (maximum !== undefined) flat.upper = { value: maximum, strict: s.exclusiveMaximum === true };
-  if (typeof s.exclusiveMinimum === "number") {
-    flat.lower = tighter(
-      flat.lower,
-      { value: num(s.exclusiveMinimum, "exclusiveMinimum", ptr) as number, strict: true },
-      true,
-    );
-  }
-  if (typeof s.exclusiveMaximum === "number") {
-    flat.upper = tighter(
-      flat.upper,
-      { value: num(s.exclusiveMaximum, "exclusiveMaximum", ptr) as number, strict: true },
-      false,
-    );
-  }
-  if (s.multipleOf !== undefined) flat.multipleOf.push(num(s.multipleOf, "multipleOf", ptr) as number);
-}
-
-function readBranches(list: unknown, keyword: string, ptr: string): Sub[] {
-  if (!Array.isArray(list) || list.length === 0) {
-    throw new GrammarError(`JSON Schema at ${ptr || "/"}: ${keyword} must be a non-empty array`);
-  }
-  return list.map((v, i) => sub(v, childPointer(ptr, keyword, i)));
-}
-
-/** Merges two flat schemas into their conjunction. */
-export function mergeFlat(a: FlatSchema, b: FlatSchema): FlatSchema {
-  const out = emptyFlat(a.ptr);
-  out.types = a.types && b.types ? intersectTypes(a.types, b.types) : (a.types ?? b.types);
-  out.enumValues = intersectValues(a.enumValues, b.enumValues);
-  out.anyOf = [...a.anyOf, ...b.anyOf];
-  for (const name of new Set([...a.properties.keys(), ...b.properties.keys()])) {
-    const pa = a.properties.get(name) ?? a.additionalProperties ?? [];
-    const pb = b.properties.get(name) ?? b.additionalProperties ?? [];
-    out.properties.set(name, [...pa, ...pb]);
-  }
+function mergeObjects(out: FlatSchema, a: FlatSchema, b: FlatSchema): void {
+  for (const name of new Set([...a.properties.keys(), ...b.properties.keys()]))
+    out.properties.set(name, [...memberValue(a, name), ...memberValue(b, name)]);
   out.required = new Set([...a.required, ...b.required]);
-  if (a.additionalProperties || b.additionalProperties) {
-    out.additionalProperties = [...(a.additionalProperties ?? []), ...(b.additionalProperties ?? [])];
-  }
+  out.extraGroups = [...a.extraGroups, ...b.extraGroups];
   out.minProperties = maxOf(a.minProperties, b.minProperties);
   out.maxProperties = minOf(a.maxProperties, b.maxProperties);
+}
+
+function mergeArrays(out: FlatSchema, a: FlatSchema, b: FlatSchema): void {
   if (a.prefixItems || b.prefixItems) {
     const n = Math.max(a.prefixItems?.length ?? 0, b.prefixItems?.length ?? 0);
     out.prefixItems = Array.from({ length: n }, (_, i) => [
@@ -230,14 +182,53 @@ export function mergeFlat(a: FlatSchema, b: FlatSchema): FlatSchema {
   out.minItems = maxOf(a.minItems, b.minItems);
   out.maxItems = minOf(a.maxItems, b.maxItems);
   out.uniqueItems = a.uniqueItems || b.uniqueItems ? true : undefined;
+}
+
+/** Merges two flat schemas into their conjunction. */
+export function mergeFlat(a: FlatSchema, b: FlatSchema): FlatSchema {
+  const out = emptyFlat(a.ptr);
+  out.sources = [...a.sources, ...b.sources];
+  out.pending = new Map([...a.pending, ...b.pending]);
+  out.types = a.types && b.types ? intersectTypes(a.types, b.types) : (a.types ?? b.types);
+  out.enumValues = intersectValues(a.enumValues, b.enumValues);
+  out.excludedValues = [...a.excludedValues, ...b.excludedValues];
+  out.anyOf = [...a.anyOf, ...b.anyOf];
+  mergeObjects(out, a, b);
+  mergeArrays(out, a, b);
   out.minLength = maxOf(a.minLength, b.minLength);
   out.maxLength = minOf(a.maxLength, b.maxLength);
   out.patterns = [...new Set([...a.patterns, ...b.patterns])];
   out.formats = [...new Set([...a.formats, ...b.formats])];
+  out.notPatterns = [...a.notPatterns, ...b.notPatterns];
   out.lower = tighter(a.lower, b.lower, true);
   out.upper = tighter(a.upper, b.upper, false);
   out.multipleOf = [...new Set([...a.multipleOf, ...b.multipleOf])];
+  if (a.fractional || b.fractional) out.fractional = true;
+  out.presence = [...a.presence, ...b.presence];
   return out;
+}
+
+/** Whether `f` constrains nothing (then it is any JSON value). */
+export function isUnconstrained(f: FlatSchema): boolean {
+  const lists = [
+    f.anyOf,
+    f.patterns,
+    f.formats,
+    f.multipleOf,
+    f.extraGroups,
+    f.excludedValues,
+    f.notPatterns,
+  ];
+  const fields = [f.types, f.enumValues, f.minProperties, f.maxProperties, f.prefixItems, f.fractional];
+  const more = [f.items, f.minItems, f.maxItems, f.uniqueItems, f.minLength, f.maxLength, f.lower, f.upper];
+  return (
+    lists.every((l) => l.length === 0) &&
+    f.presence.length === 0 &&
+    f.pending.size === 0 &&
+    f.properties.size === 0 &&
+    f.required.size === 0 &&
+    [...fields, ...more].every((x) => x === undefined)
+  );
 }
 
 /** Flattening state: the document, the oneOf prover and options. */
@@ -256,25 +247,11 @@ export function flatten(ctx: FlattenContext, schema: Schema, ptr: string, depth 
     ctx.doc.refuse("$ref", ptr, "reference cycle through allOf/$ref siblings");
     return flat;
   }
-  ctx.doc.checkKeywords(schema, ptr);
-  readTypes(flat, schema.type, ptr);
-  readEnum(flat, schema, ptr);
-  readObjectKeywords(flat, schema, ptr, ctx.strictProperties);
-  readArrayKeywords(flat, schema, ptr);
-  readScalarKeywords(flat, schema, ptr);
-  if ("anyOf" in schema) flat.anyOf.push(readBranches(schema.anyOf, "anyOf", ptr));
-  if ("oneOf" in schema) {
-    const branches = readBranches(schema.oneOf, "oneOf", ptr);
-    if (!ctx.proveDisjoint(branches, ptr)) ctx.doc.refuse("oneOf", ptr, "branches not provably disjoint");
-    flat.anyOf.push(branches);
-  }
+  flat.sources.push({ schema, ptr });
+  ctx.doc.checkKeywords(schema, ptr, flat.pending);
+  readKeywords(ctx, flat, schema, ptr);
+  const parts = readLogic(ctx, flat, schema, ptr);
   let result = flat as FlatSchema | false;
-  const parts: Located[] = [];
-  if ("$ref" in schema) {
-    const target = ctx.doc.resolve(schema.$ref, ptr);
-    parts.push({ schema: target.schema, ptr: target.pointer });
-  }
-  if ("allOf" in schema) parts.push(...readBranches(schema.allOf, "allOf", ptr).flat());
   for (const part of parts) {
     const other = flatten(ctx, part.schema, part.ptr, depth + 1);
     result = other === false || result === false ? false : mergeFlat(result, other);

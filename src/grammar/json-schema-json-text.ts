@@ -55,6 +55,28 @@ export function ensureRule(ctx: JsonGrammarContext, name: string, build: () => G
   return g.ref(name);
 }
 
+/** The escapes `JSON.stringify` writes (controls, `"`, `\\`), one spelling per character. */
+export const ESCAPE_SPELLINGS: readonly string[] = Array.from({ length: 0x20 }, (_, cp) =>
+  String.fromCodePoint(cp),
+)
+  .concat(['"', "\\"])
+  .map((ch) => JSON.stringify(ch).slice(1, -1));
+
+/**
+ * Any one of {@link ESCAPE_SPELLINGS}, as a rule shared by every string and key grammar in
+ * `rules` (so the LR states inside escapes exist once, not once per context).
+ */
+export function escapeSpellingsRef(rules: Map<string, GrammarExpr>): GrammarExpr {
+  if (!rules.has("json-escape-unit")) {
+    // `\\` then one of `"\\bfnrt`, or `u00` and two lowercase hex digits naming a control that
+    // has no short escape: exactly the 34 spellings of ESCAPE_SPELLINGS, as few LR states.
+    const cls = (chars: string) => g.cls([...chars].map((c) => [c.charCodeAt(0), c.charCodeAt(0)] as const));
+    const control = g.alt(g.seq(g.lit("0"), cls("01234567bef")), g.seq(g.lit("1"), cls("0123456789abcdef")));
+    rules.set("json-escape-unit", g.seq(g.lit("\\"), g.alt(cls('"\\bfnrt'), g.seq(g.lit("u00"), control))));
+  }
+  return g.ref("json-escape-unit");
+}
+
 /** A sequence of the non-null items (one item stays itself; none is `empty`). */
 export function seqOf(...items: (GrammarExpr | null)[]): GrammarExpr {
   const kept = items.filter((x): x is GrammarExpr => x !== null && x.kind !== "empty");
@@ -95,7 +117,18 @@ export function wsExpr(ctx: JsonGrammarContext): GrammarExpr | null {
 
 /** A structural token followed by optional whitespace. */
 export function token(ctx: JsonGrammarContext, text: string): GrammarExpr {
-  return seqOf(g.lit(text), wsExpr(ctx));
+  const ws = wsExpr(ctx);
+  if (ws === null) return g.lit(text);
+  // One shared rule per token: the positions inside it exist once in the LR automaton.
+  const name = `json-token-${[...text].map((c) => c.charCodeAt(0).toString(16)).join("-")}`;
+  return ensureRule(ctx, name, () => g.seq(g.lit(text), ws));
+}
+
+/** `: ` between a key and its value, whitespace on both sides (one shared rule when flexible). */
+export function colonExpr(ctx: JsonGrammarContext): GrammarExpr {
+  const ws = wsExpr(ctx);
+  if (ws === null) return g.lit(":");
+  return ensureRule(ctx, "json-colon", () => g.seq(ws, g.lit(":"), ws));
 }
 
 /** One character of a JSON string body: a raw character or any escape. */

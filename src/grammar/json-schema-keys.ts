@@ -7,7 +7,9 @@
 import { type GrammarExpr, g } from "./grammar-ast.js";
 import {
   altOf,
+  ESCAPE_SPELLINGS,
   ensureRule,
+  escapeSpellingsRef,
   JSON_RAW_CHAR_RANGES,
   type JsonGrammarContext,
   seqOf,
@@ -19,26 +21,23 @@ function units(name: string): string[] {
   return Array.from(name, (ch) => JSON.stringify(ch).slice(1, -1));
 }
 
-/** Escapes `JSON.stringify` writes: controls, `"` and `\`. */
-const ESCAPED_UNITS: readonly string[] = Array.from({ length: 0x20 }, (_, cp) => String.fromCodePoint(cp))
-  .concat(['"', "\\"])
-  .map((ch) => JSON.stringify(ch).slice(1, -1));
-
 /** One canonically written character other than those spelled by `excluded`. */
-function unitNotIn(excluded: ReadonlySet<string>): GrammarExpr | null {
+function unitNotIn(ctx: JsonGrammarContext, excluded: ReadonlySet<string>): GrammarExpr | null {
   const rawExcluded = [...excluded].filter((u) => !u.startsWith("\\")).map((u) => u.codePointAt(0) as number);
   const raw = subtractRanges(
     JSON_RAW_CHAR_RANGES,
     rawExcluded.map((cp) => [cp, cp] as const),
   );
   const alts: GrammarExpr[] = raw.length > 0 ? [g.cls(raw)] : [];
-  for (const u of ESCAPED_UNITS) if (!excluded.has(u)) alts.push(g.lit(u));
+  if (ESCAPE_SPELLINGS.some((u) => excluded.has(u))) {
+    for (const u of ESCAPE_SPELLINGS) if (!excluded.has(u)) alts.push(g.lit(u));
+  } else alts.push(escapeSpellingsRef(ctx.rules));
   return alts.length === 0 ? null : altOf(alts);
 }
 
 /** Any canonically written key character, as a rule. */
 function anyUnitRef(ctx: JsonGrammarContext): GrammarExpr {
-  return ensureRule(ctx, "json-key-char", () => unitNotIn(new Set()) as GrammarExpr);
+  return ensureRule(ctx, "json-key-char", () => unitNotIn(ctx, new Set()) as GrammarExpr);
 }
 
 interface TrieNode {
@@ -67,8 +66,10 @@ function buildTrie(names: Iterable<string>): TrieNode {
 function bodyNotIn(ctx: JsonGrammarContext, node: TrieNode): GrammarExpr {
   const alts: GrammarExpr[] = [];
   if (!node.terminal) alts.push(g.empty());
-  const other = unitNotIn(new Set(node.children.keys()));
-  if (other !== null) alts.push(seqOf(other, g.rep(anyUnitRef(ctx), 0, null)));
+  const other = unitNotIn(ctx, new Set(node.children.keys()));
+  // Once off the trie any rest is fine: one shared rule, so its LR states exist once.
+  const rest = ensureRule(ctx, "json-key-rest", () => g.rep(anyUnitRef(ctx), 0, null));
+  if (other !== null) alts.push(seqOf(other, rest));
   for (const [u, child] of node.children) alts.push(seqOf(g.lit(u), bodyNotIn(ctx, child)));
   return altOf(alts);
 }

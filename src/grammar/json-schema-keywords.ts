@@ -54,20 +54,22 @@ export const SUPPORTED_KEYWORDS: ReadonlySet<string> = new Set([
   "exclusiveMinimum",
   "exclusiveMaximum",
   "multipleOf",
-  // `if` without `then`/`else` (and the reverse) has no effect; the compiler checks.
   "if",
   "then",
   "else",
-]);
-
-/** JSON Schema keywords (any draft) that the compiler never enforces: always refused by name. */
-export const REFUSED_KEYWORDS: ReadonlySet<string> = new Set([
   "not",
   "patternProperties",
-  "propertyNames",
+  "dependencies",
   "dependentRequired",
   "dependentSchemas",
-  "dependencies",
+]);
+
+/**
+ * JSON Schema keywords (any draft) the grammar never enforces: refused by name, unless the
+ * instance is one of finitely many `enum` / `const` values (each is then checked directly).
+ */
+export const REFUSED_KEYWORDS: ReadonlySet<string> = new Set([
+  "propertyNames",
   "contains",
   "minContains",
   "maxContains",

@@ -121,6 +121,22 @@ function restrictLength(expr: GrammarExpr, min: number, max: number | null): Gra
   return expr.kind === "sequence" ? g.seq(...items.map((it) => (it === rep ? replaced : it))) : replaced;
 }
 
+/** Largest length bound counted in the grammar (each unit of the bound is an automaton state). */
+export const MAX_COUNTED = 10_000;
+
+/** Parsed patterns and formats (immutable trees), shared by every compile of the process. */
+const parsed = new Map<string, GrammarExpr>();
+
+function parseCached(key: string, parse: () => GrammarExpr): GrammarExpr {
+  let e = parsed.get(key);
+  if (e === undefined) {
+    e = parse();
+    if (parsed.size >= 1024) parsed.delete(parsed.keys().next().value as string);
+    parsed.set(key, e);
+  }
+  return e;
+}
+
 function contentLanguage(kw: StringKeywords, ptr: string): GrammarExpr | null {
   if (kw.pattern !== undefined && kw.format !== undefined) {
     throw new UnsupportedSchemaError("pattern", ptr, "pattern together with format");
@@ -129,11 +145,12 @@ function contentLanguage(kw: StringKeywords, ptr: string): GrammarExpr | null {
     const source = FORMAT_PATTERNS[kw.format];
     if (source === undefined)
       throw new UnsupportedSchemaError("format", ptr, `unknown format "${kw.format}"`);
-    return parseRegex(source);
+    return parseCached(`f:${kw.format}`, () => parseRegex(source));
   }
   if (kw.pattern !== undefined) {
+    const pattern = kw.pattern;
     try {
-      return parseRegexSearch(kw.pattern);
+      return parseCached(`p:${pattern}`, () => parseRegexSearch(pattern));
     } catch (e) {
       throw new UnsupportedSchemaError("pattern", ptr, (e as Error).message);
     }
@@ -158,6 +175,13 @@ export function stringSchemaExpr(
   const quoted = (body: GrammarExpr) => seqOf(g.lit('"'), body, g.lit('"'));
   if (language === null) {
     if (min === 0 && max === null) return jsonStringRef(ctx);
+    const big = max !== null && max > MAX_COUNTED ? "maxLength" : min > MAX_COUNTED ? "minLength" : null;
+    if (big)
+      throw new UnsupportedSchemaError(
+        big,
+        ptr,
+        `length bound over ${MAX_COUNTED} (one grammar state per unit)`,
+      );
     return quoted(g.rep(jsonCodePointRef(ctx), min, max));
   }
   const restricted = restrictLength(language, min, max);
@@ -172,5 +196,5 @@ export function stringSchemaExpr(
   if (restricted === null) return null;
   const key = JSON.stringify([kw.format ?? null, kw.pattern ?? null, min, max]);
   const prefix = kw.format !== undefined && restricted === language ? `format-${kw.format}-` : "string-";
-  return quoted(determinizedRef(toJsonStringBody(restricted), key, prefix, ctx.rules));
+  return quoted(determinizedRef(() => toJsonStringBody(restricted), key, prefix, ctx.rules));
 }

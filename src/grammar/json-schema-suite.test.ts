@@ -2,7 +2,7 @@
  * JSON-Schema-Test-Suite (draft 2020-12) conformance: every group compiles or is refused by
  * keyword; a compiled schema must never accept an invalid instance (compact and, with flexible
  * whitespace, pretty-printed). Valid instances rejected are counted, not failed: the grammar
- * writes one property order and one spelling per value.
+ * writes one spelling per value (and, past the any-order budget, one property order).
  */
 
 import { readdirSync, readFileSync } from "node:fs";
@@ -157,6 +157,6 @@ describe.skipIf(suiteDir === null)("JSON Schema front end: JSON-Schema-Test-Suit
     console.log(`${title}: totals ${JSON.stringify(totals)}`);
     if (failures.length > 0) console.log(JSON.stringify(failures.slice(0, 20), null, 1));
     expect(failures).toEqual([]);
-    expect(totals.compiled).toBeGreaterThanOrEqual(150);
+    expect(totals.compiled).toBeGreaterThanOrEqual(200);
   });
 });

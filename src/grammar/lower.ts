@@ -30,6 +30,8 @@ class CfgBuilder {
   readonly rhsOf: number[][][] = [];
   readonly terminals: ByteSet[] = [];
   private readonly terminalIds = new Map<string, number>();
+  /** Terminal symbol of each single byte, once made (0 = not yet). */
+  private readonly byteSyms = new Int32Array(256);
   private readonly helpers = new Map<string, number>();
   private numProductions = 0;
   private numSymbols = 0;
@@ -50,6 +52,16 @@ class CfgBuilder {
     if (this.numSymbols > this.limits.maxSymbols)
       throw new GrammarError(`grammar too large: more than ${this.limits.maxSymbols} symbols`);
     this.rhsOf[lhs]?.push(rhs);
+  }
+
+  /** The terminal of the single byte `b` (literals: the hot path of lowering). */
+  byteTerminal(b: number): number {
+    let sym = this.byteSyms[b] as number;
+    if (sym === 0) {
+      sym = this.terminal(byteSetOf([[b, b]]));
+      this.byteSyms[b] = sym;
+    }
+    return sym;
   }
 
   terminal(set: ByteSet): number {
@@ -110,7 +122,7 @@ class Lowerer {
   private seq(e: GrammarExpr): number[] {
     switch (e.kind) {
       case "literal":
-        return Array.from(encoder.encode(e.text), (byte) => this.b.terminal(byteSetOf([[byte, byte]])));
+        return Array.from(encoder.encode(e.text), (byte) => this.b.byteTerminal(byte));
       case "bytes":
         return [this.bytes(e.ranges)];
       case "class":
@@ -143,24 +155,44 @@ class Lowerer {
   }
 
   private cls(ranges: readonly (readonly [number, number])[]): number[] {
-    const key = `cls:${ranges.map(([lo, hi]) => `${lo}-${hi}`).join(",")}`;
     const last = ranges[ranges.length - 1];
-    if (last !== undefined && last[1] < 0x80) return [this.b.terminal(byteSetOf(ranges))];
+    if (last === undefined) return [this.b.helper("cls:", `${this.rule}#class`, () => {})];
+    if (last[1] < 0x80) return [this.b.terminal(byteSetOf(ranges))];
+    const ascii = ranges
+      .filter(([lo]) => lo < 0x80)
+      .map(([lo, hi]) => [lo, Math.min(hi, 0x7f)] as [number, number]);
+    const wide = ranges
+      .filter(([, hi]) => hi >= 0x80)
+      .map(([lo, hi]) => [Math.max(lo, 0x80), hi] as [number, number]);
+    const multi = this.multiByte(wide);
+    if (ascii.length === 0) return [multi];
+    // The ASCII part is one byte terminal; the multi-byte part is a helper shared by every class
+    // with the same non-ASCII ranges (so LR states inside UTF-8 sequences are shared too).
+    const key = `cls:${ranges.map(([lo, hi]) => `${lo}-${hi}`).join(",")}`;
     return [
       this.b.helper(key, `${this.rule}#class`, (lhs) => {
-        // Sequences with the same tail share one production: their first bytes are united.
-        const byTail = new Map<string, { first: [number, number][]; tail: number[] }>();
-        for (const seq of utf8Sequences(ranges)) {
-          const tail = seq.slice(1).map((r) => this.b.terminal(byteSetOf([r])));
-          const tailKey = tail.join(",");
-          const entry = byTail.get(tailKey) ?? { first: [], tail };
-          entry.first.push([seq[0]?.[0] ?? 0, seq[0]?.[1] ?? 0]);
-          byTail.set(tailKey, entry);
-        }
-        for (const { first, tail } of byTail.values())
-          this.b.addProduction(lhs, [this.b.terminal(byteSetOf(first)), ...tail]);
+        this.b.addProduction(lhs, [this.b.terminal(byteSetOf(ascii))]);
+        this.b.addProduction(lhs, [multi]);
       }),
     ];
+  }
+
+  /** The UTF-8 encodings of code points `ranges` (all >= 0x80), as one shared helper. */
+  private multiByte(ranges: readonly (readonly [number, number])[]): number {
+    const key = `utf8:${ranges.map(([lo, hi]) => `${lo}-${hi}`).join(",")}`;
+    return this.b.helper(key, `${this.rule}#utf8`, (lhs) => {
+      // Sequences with the same tail share one production: their first bytes are united.
+      const byTail = new Map<string, { first: [number, number][]; tail: number[] }>();
+      for (const seq of utf8Sequences(ranges)) {
+        const tail = seq.slice(1).map((r) => this.b.terminal(byteSetOf([r])));
+        const tailKey = tail.join(",");
+        const entry = byTail.get(tailKey) ?? { first: [], tail };
+        entry.first.push([seq[0]?.[0] ?? 0, seq[0]?.[1] ?? 0]);
+        byTail.set(tailKey, entry);
+      }
+      for (const { first, tail } of byTail.values())
+        this.b.addProduction(lhs, [this.b.terminal(byteSetOf(first)), ...tail]);
+    });
   }
 
   private choice(items: readonly GrammarExpr[]): number[] {

@@ -1,10 +1,12 @@
 /**
- * LR(1) automata over atoms: LALR(1) (LR(0) cores, lookaheads merged to a fixpoint) or
- * canonical LR(1) (states keyed by cores and lookaheads), with action/goto tables and an exact
- * list of conflicts. State 0 is the start state; the stack alphabet of the DPDA is these ids.
+ * LR(1) automata over atoms: LALR(1) (lalr-automaton.ts: LR(0) states, DeRemer-Pennello
+ * lookaheads) or canonical LR(1) (here: states keyed by cores and lookaheads), with action/goto
+ * tables and an exact list of conflicts. State 0 is the start state; the stack alphabet of the DPDA is these ids.
  */
 
 import { GrammarError } from "../errors.js";
+import { IntPairMap } from "./int-vec.js";
+import { buildLalrAutomaton } from "./lalr-automaton.js";
 import { describeLrConflict, type LrConflict } from "./lr-conflicts.js";
 import { type LrGrammar, NO_SYMBOL } from "./lr-grammar.js";
 
@@ -21,8 +23,8 @@ export interface LrAutomaton {
   readonly numStates: number;
   /** `action[s * numCols + col]`, see {@link LrAction}. Conflicts keep the first action found. */
   readonly action: Int32Array;
-  /** `gotoTable[s * numNonterminals + nt]`: target state or -1. */
-  readonly gotoTable: Int32Array;
+  /** Goto targets: `gotos.get(state, nt)` is the target state, or -1. */
+  readonly gotos: IntPairMap;
   /** Kernel items of each state (item ids, ascending) and their lookahead bitsets. */
   readonly kernels: readonly Int32Array[];
   readonly kernelLookaheads: readonly Uint32Array[][];
@@ -112,20 +114,21 @@ function successors(g: LrGrammar, c: Closure): Map<number, Map<number, Uint32Arr
   return out;
 }
 
-const kernelKey = (kernel: Int32Array, la: readonly Uint32Array[] | null) =>
-  la === null ? kernel.join(",") : `${kernel.join(",")}|${la.map((x) => x.join(".")).join("|")}`;
+const kernelKey = (kernel: Int32Array, la: readonly Uint32Array[]) =>
+  `${kernel.join(",")}|${la.map((x) => x.join(".")).join("|")}`;
 
 /**
  * Builds the LR automaton of `g`. Throws GrammarError when it needs more than `maxStates` states.
  * Conflicts do not throw: they are listed in `conflicts` (the DPDA needs none).
  */
 export function buildLrAutomaton(g: LrGrammar, kind: LrKind, maxStates = 20_000): LrAutomaton {
+  if (kind === "lalr1") return buildLalrAutomaton(g, maxStates);
   const states: BuildState[] = [];
   const byKey = new Map<string, number>();
   const trans: Map<number, number>[] = [];
   const queue: number[] = [];
   const intern = (kernel: Int32Array, la: Uint32Array[]): number => {
-    const key = kernelKey(kernel, kind === "lalr1" ? null : la);
+    const key = kernelKey(kernel, la);
     const found = byKey.get(key);
     if (found !== undefined) {
       const st = states[found] as BuildState;
@@ -170,12 +173,12 @@ export function buildLrAutomaton(g: LrGrammar, kind: LrKind, maxStates = 20_000)
 function tables(g: LrGrammar, kind: LrKind, states: BuildState[], trans: Map<number, number>[]): LrAutomaton {
   const n = states.length;
   const action = new Int32Array(n * g.numCols);
-  const gotoTable = new Int32Array(n * g.numNonterminals).fill(-1);
+  const gotos = new IntPairMap(1024);
   const conflicts: LrConflict[] = [];
   states.forEach((st, s) => {
     for (const [sym, t] of trans[s] ?? []) {
       if (sym >= 0) action[s * g.numCols + sym] = t + 1;
-      else gotoTable[s * g.numNonterminals + ~sym] = t;
+      else gotos.set(s, ~sym, t);
     }
     const c = closure(g, st.kernel, st.la);
     c.items.forEach((item, k) => {
@@ -195,7 +198,7 @@ function tables(g: LrGrammar, kind: LrKind, states: BuildState[], trans: Map<num
     grammar: g,
     numStates: n,
     action,
-    gotoTable,
+    gotos,
     kernels: states.map((st) => st.kernel),
     kernelLookaheads: states.map((st) => st.la),
     conflicts,

@@ -34,6 +34,8 @@ export interface LrGrammar {
   readonly suffixFirst: Uint32Array;
   /** Whether the rest after the next symbol is nullable. */
   readonly suffixNullable: Uint8Array;
+  /** Whether each nonterminal derives the empty string. */
+  readonly nullable: Uint8Array;
 }
 
 /** Analyses a normalised CFG for LR construction. */
@@ -107,6 +109,7 @@ export function analyzeGrammar(cfg: ByteCfg): LrGrammar {
     nextSym,
     suffixFirst,
     suffixNullable,
+    nullable,
   };
 }
 

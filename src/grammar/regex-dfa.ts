@@ -8,6 +8,8 @@
  * what follows the regex cannot continue it, so the Pre³ DPDA can be used instead of Earley.
  */
 
+import { type CharDfa, type DfaEdge, minimize, sortedEdges } from "./char-dfa.js";
+import { emitLeftLinear, emitRightLinear } from "./dfa-rules.js";
 import { type CodePointRange, type GrammarExpr, g } from "./grammar-ast.js";
 import { complementRanges, normalizeRanges, SURROGATES, subtractRanges } from "./regex-charset.js";
 
@@ -132,39 +134,29 @@ function moves(nfa: Nfa, set: readonly number[]): { ranges: CodePointRange[]; ta
 }
 
 /**
- * Adds right-linear rules named `${prefix}-<n>` for the DFA of `expr` to `rules` and returns a
- * reference to the start state's rule, or `null` when `expr` is not a regular expression over
- * code points or the automaton would be too large (the caller then keeps `expr`).
+ * The DFA (over code points, not minimised) of a regular `expr`, or `null` when `expr` is not a
+ * regular expression over code points or the automaton would be too large.
  */
-export function determinize(
-  expr: GrammarExpr,
-  prefix: string,
-  rules: Map<string, GrammarExpr>,
-): GrammarExpr | null {
+export function regexDfa(expr: GrammarExpr, maxStates = MAX_DFA_STATES): CharDfa | null {
   const nfa = new Nfa();
-  let accept: number;
   const start = nfa.add();
-  try {
-    accept = nfa.build(expr, start);
-  } catch (e) {
-    if (e instanceof TooLarge) return null;
-    throw e;
-  }
   const ids = new Map<string, number>();
   const sets: number[][] = [];
   const intern = (set: number[]): number => {
     const key = set.join(",");
     let id = ids.get(key);
     if (id === undefined) {
-      if (sets.length >= MAX_DFA_STATES) throw new TooLarge();
+      if (sets.length >= maxStates) throw new TooLarge();
       id = sets.length;
       ids.set(key, id);
       sets.push(set);
     }
     return id;
   };
-  const states: DfaState[] = [];
+  const edges: DfaEdge[][] = [];
+  const accepting: boolean[] = [];
   try {
+    const accept = nfa.build(expr, start);
     intern(nfa.closure([start]));
     for (let i = 0; i < sets.length; i++) {
       const set = sets[i] as number[];
@@ -173,81 +165,80 @@ export function determinize(
         const to = intern(nfa.closure(m.targets));
         byTarget.set(to, [...(byTarget.get(to) ?? []), ...m.ranges]);
       }
-      states.push({
-        accepting: set.includes(accept),
-        edges: [...byTarget].map(([to, r]) => ({ ranges: r, to })),
-      });
+      accepting.push(set.includes(accept));
+      edges.push(sortedEdges([...byTarget].map(([to, ranges]) => ({ ranges, to }))));
     }
   } catch (e) {
     if (e instanceof TooLarge) return null;
     throw e;
   }
-  const blockOf = minimize(states);
-  const emitted = new Set<number>();
-  states.forEach((st, i) => {
-    const b = blockOf[i] as number;
-    if (emitted.has(b)) return;
-    emitted.add(b);
-    const byBlock = new Map<number, CodePointRange[]>();
-    for (const e of st.edges)
-      byBlock.set(blockOf[e.to] as number, [...(byBlock.get(blockOf[e.to] as number) ?? []), ...e.ranges]);
-    const alts = [...byBlock].map(([to, r]) => g.seq(g.cls(normalizeRanges(r)), g.ref(`${prefix}-${to}`)));
-    if (st.accepting) alts.push(g.empty());
-    rules.set(`${prefix}-${b}`, alts.length === 1 ? (alts[0] as GrammarExpr) : g.alt(...alts));
-  });
-  return g.ref(`${prefix}-${blockOf[0]}`);
+  return { edges, label: Int32Array.from(accepting, (a) => (a ? 0 : -1)) };
 }
 
-interface DfaState {
-  readonly accepting: boolean;
-  readonly edges: readonly NfaEdge[];
+/** Adds rules `${prefix}-<state>` (see dfa-rules.ts) for a minimal DFA; returns its language. */
+function emitDfa(dfa: CharDfa, prefix: string, rules: Map<string, GrammarExpr>, alone = true): GrammarExpr {
+  const emit = alone ? emitLeftLinear : emitRightLinear;
+  return emit(
+    dfa,
+    prefix,
+    rules,
+    (r) => g.cls(normalizeRanges(r)),
+    () => g.empty(),
+  );
 }
 
-/** Moore's partition refinement: equivalent DFA states share a block (block of state 0 is 0). */
-function minimize(states: readonly DfaState[]): number[] {
-  let blockOf: number[] = states.map((s) => (s.accepting === (states[0] as DfaState).accepting ? 0 : 1));
-  let numBlocks = new Set(blockOf).size;
-  for (;;) {
-    const ids = new Map<string, number>();
-    const next = states.map((s, i) => {
-      const byBlock = new Map<number, CodePointRange[]>();
-      for (const e of s.edges)
-        byBlock.set(blockOf[e.to] as number, [...(byBlock.get(blockOf[e.to] as number) ?? []), ...e.ranges]);
-      const sig = [...byBlock]
-        .map(([b, r]) => `${b}:${normalizeRanges(r).join(";")}`)
-        .sort()
-        .join("|");
-      const key = `${blockOf[i]}/${sig}`;
-      const known = ids.get(key);
-      if (known !== undefined) return known;
-      ids.set(key, ids.size);
-      return ids.size - 1;
-    });
-    if (ids.size === numBlocks) return next;
-    blockOf = next;
-    numBlocks = ids.size;
-  }
+/**
+ * Adds rules named `${prefix}-<n>` for the DFA of `expr` to `rules` and returns the expression
+ * of its language, or `null` when `expr` is not a regular expression over
+ * code points or the automaton would be too large (the caller then keeps `expr`).
+ */
+export function determinize(
+  expr: GrammarExpr,
+  prefix: string,
+  rules: Map<string, GrammarExpr>,
+): GrammarExpr | null {
+  const raw = regexDfa(expr);
+  return raw === null ? null : emitDfa(minimize(raw), prefix, rules);
 }
 
 const memo = new WeakMap<Map<string, GrammarExpr>, Map<string, GrammarExpr>>();
+/** Minimal DFAs by `prefixHint` and key, shared by every compile of the process (immutable). */
+const shared = new Map<string, CharDfa | null>();
+const MAX_SHARED = 1024;
 
 /**
  * {@link determinize} with a fresh prefix, memoised per rule map by `key` (equal keys must mean
- * equal expressions); `expr` itself when it cannot be determinised.
+ * equal expressions, for the same `prefixHint`) and across compiles (the minimal DFA); `expr`
+ * itself when it cannot be determinised. `expr` may be a thunk, built only on a cache miss.
  */
 export function determinizedRef(
-  expr: GrammarExpr,
+  expr: GrammarExpr | (() => GrammarExpr),
   key: string,
   prefixHint: string,
   rules: Map<string, GrammarExpr>,
+  /** The language stands alone at its position: left-linear rules (see dfa-rules.ts). */
+  alone = true,
 ): GrammarExpr {
   const cache = memo.get(rules) ?? new Map<string, GrammarExpr>();
   memo.set(rules, cache);
   const hit = cache.get(key);
-  if (hit !== undefined && hit.kind === "ref" && rules.has(hit.name)) return hit;
+  if (hit !== undefined && (hit.kind !== "ref" || rules.has(hit.name))) return hit;
+  const sharedKey = `${prefixHint}\u0000${key}`;
+  let dfa = shared.get(sharedKey);
+  let built: GrammarExpr | null = null;
+  const get = () => {
+    built ??= typeof expr === "function" ? expr() : expr;
+    return built;
+  };
+  if (dfa === undefined) {
+    const raw = regexDfa(get());
+    dfa = raw === null ? null : minimize(raw);
+    if (shared.size >= MAX_SHARED) shared.delete(shared.keys().next().value as string);
+    shared.set(sharedKey, dfa);
+  }
   let n = 1;
   while (rules.has(`${prefixHint}${n}-0`)) n++;
-  const ref = determinize(expr, `${prefixHint}${n}`, rules) ?? expr;
+  const ref = dfa === null ? get() : emitDfa(dfa, `${prefixHint}${n}`, rules, alone);
   cache.set(key, ref);
   return ref;
 }

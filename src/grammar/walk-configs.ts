@@ -82,6 +82,24 @@ export class WalkConfigs {
     this.loops = shared.loops;
   }
 
+  /** Stack index below which entries are unknown in this phase (0: the whole stack is known). */
+  get baseIndex(): number {
+    return this.base;
+  }
+
+  /** Stack size of configuration `c`. */
+  depthOf(c: number): number {
+    return this.depth.data[c] as number;
+  }
+
+  /** The top `n` stack entries of configuration `c`, top first, joined (a cache key). */
+  topEntries(c: number, n: number): string {
+    const out: number[] = [];
+    for (let x = c; x > 0 && out.length < n; x = this.parent.data[x] as number)
+      out.push(this.entry.data[x] as number);
+    return out.join(",");
+  }
+
   /** Number of configurations interned in this phase. */
   get size(): number {
     return this.parent.length;

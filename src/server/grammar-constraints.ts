@@ -24,7 +24,10 @@ function astOf(spec: ConstraintSpec): GrammarAst {
       return grammarForJsonObject();
     case "json_schema":
       // Unenforceable keywords are refused (UnsupportedSchemaError → 400), never dropped.
-      return grammarFromJsonSchema(spec.schema, { strictProperties: spec.strict }).ast;
+      // Output writes declared properties in schema order: each at most once, required ones
+      // surely (a model left to any order may repeat a key or never write a required one).
+      return grammarFromJsonSchema(spec.schema, { strictProperties: spec.strict, propertyOrder: "schema" })
+        .ast;
     case "regex":
       return grammarFromRegex(spec.pattern);
     case "choice":

@@ -1,0 +1,113 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { TokenFlag, type TokenizerInfo, tokenizerInfoFromVocab } from "../model/tokenizer-info.js";
+import { vocabFromTokenizerJson } from "../model/vocab.js";
+import { loadPackagedTokenizer } from "../model/vocab-sources.js";
+import type { CompiledGrammar } from "./compiled-grammar.js";
+import type { DpdaMaskWalker } from "./dpda-mask.js";
+import { grammarFromJsonSchema } from "./front-ends.js";
+import { GrammarCompiler } from "./grammar-compiler.js";
+import { GrammarMatcher } from "./grammar-matcher.js";
+import { ANY_ESCAPE_BODY, CANONICAL_ESCAPE_BODY } from "./string-body-slice.js";
+import { rng } from "./test-grammars.js";
+
+/** Brute force: try every text token from a copy of the matcher (no trie, no cache, no slice). */
+function oracle(info: TokenizerInfo, compiled: CompiledGrammar, prefix: number[]): Int32Array {
+  const mask = new Int32Array((info.vocabSize + 31) >> 5);
+  const m = new GrammarMatcher(compiled);
+  for (const id of prefix) m.acceptToken(id);
+  for (let id = 0; id < info.vocabSize; id++) {
+    const flags = info.tokenFlags[id] ?? 0;
+    let ok = false;
+    if (flags & TokenFlag.EOG) ok = m.isCompleted();
+    else if (m.acceptToken(id)) {
+      ok = true;
+      m.rollback(1);
+    }
+    if (ok) mask[id >> 5] = (mask[id >> 5] as number) | (1 << (id & 31));
+  }
+  return mask;
+}
+
+const walkerOf = (c: CompiledGrammar) => (c as unknown as { walker: DpdaMaskWalker }).walker;
+
+describe("string-body slices, Llama-3 vocabulary", () => {
+  let info: TokenizerInfo;
+  let compiler: GrammarCompiler;
+
+  beforeAll(async () => {
+    const pkg = await loadPackagedTokenizer("llama3");
+    info = tokenizerInfoFromVocab(vocabFromTokenizerJson(pkg.tokenizerJson, pkg.tokenizerConfig));
+    compiler = new GrammarCompiler(info);
+  }, 60_000);
+
+  it("body automata accept exactly the JSON string bodies they name", () => {
+    const run = (a: typeof ANY_ESCAPE_BODY, text: string) => {
+      let q = 0;
+      for (const b of new TextEncoder().encode(text)) {
+        q = a.next[q * 256 + b] as number;
+        if (q < 0) return false;
+      }
+      return q === 0;
+    };
+    for (const body of ["abc", "é😀", "\\n\\u00e9\\\\", "\\/"]) expect(run(ANY_ESCAPE_BODY, body)).toBe(true);
+    for (const bad of ["\\x", "\\u12", "\u0001", '"']) expect(run(ANY_ESCAPE_BODY, bad)).toBe(false);
+    expect(run(CANONICAL_ESCAPE_BODY, "\\u001f\\t")).toBe(true);
+    for (const bad of ["\\/", "\\u00e9", "\\u0008"]) expect(run(CANONICAL_ESCAPE_BODY, bad)).toBe(false);
+  });
+
+  it("masks inside string values and open keys equal brute force, through the slice", () => {
+    const schema = {
+      type: "object",
+      properties: { name: { type: "string" }, tags: { type: "array", items: { type: "string" } } },
+      required: ["name"],
+    };
+    const compiled = compiler.compile(grammarFromJsonSchema(schema, { whitespace: "flexible" }).ast);
+    expect(compiled.engine).toBe("dpda");
+    const r = rng(3);
+    const texts = [
+      '{"name": "Zoë \\"q\\" \\u00e9 日本", "tags": ["a b", "c\\n"], "extra_key": {"k": "v"}}',
+      '{"name":"x","tags":[],"zzz":"long string value with spaces"}',
+    ];
+    const mask = new Int32Array(compiled.wordsPerRow);
+    let compared = 0;
+    for (const text of texts) {
+      const ids = info.vocabSize > 0 ? encodeGreedy(info, text) : [];
+      for (let n = 0; n <= ids.length; n++) {
+        if (text !== texts[0] && r() > 0.35 && n < ids.length) continue;
+        const m = new GrammarMatcher(compiled);
+        for (const id of ids.slice(0, n)) expect(m.acceptToken(id)).toBe(true);
+        m.fillNextTokenMask(mask, 0);
+        expect(Array.from(mask)).toEqual(Array.from(oracle(info, compiled, ids.slice(0, n))));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(30);
+    expect(walkerOf(compiled).numSliced).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+});
+
+/** Tokenizes by longest matching token bytes (any valid tokenization works for the walk). */
+function encodeGreedy(info: TokenizerInfo, text: string): number[] {
+  const bytes = new TextEncoder().encode(text);
+  const byKey = new Map<string, number>();
+  for (let id = 0; id < info.vocabSize; id++) {
+    if ((info.tokenFlags[id] ?? 0) & (TokenFlag.SPECIAL | TokenFlag.UNUSED | TokenFlag.EOG)) continue;
+    const b = info.bytes.subarray(info.offsets[id], info.offsets[id + 1]);
+    if (b.length > 0 && b.length <= 8) byKey.set(Buffer.from(b).toString("latin1"), id);
+  }
+  const out: number[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    let len = Math.min(8, bytes.length - at);
+    for (; len > 0; len--) {
+      const id = byKey.get(Buffer.from(bytes.subarray(at, at + len)).toString("latin1"));
+      if (id !== undefined) {
+        out.push(id);
+        break;
+      }
+    }
+    if (len === 0) throw new Error("untokenizable");
+    at += len;
+  }
+  return out;
+}

@@ -1,0 +1,139 @@
+/**
+ * Vocabulary slices for JSON string bodies (llguidance's "slicer", made exact for a DPDA).
+ *
+ * Inside an unconstrained JSON string the allowed tokens barely depend on the grammar: any token
+ * whose bytes hold no `"` is allowed exactly when its bytes are a viable continuation of a string
+ * body (valid UTF-8, escapes well formed). That set is computed once per vocabulary and body
+ * automaton; a grammar state then only walks the tokens that contain a `"` (where the grammar
+ * decides what may follow the string). A state qualifies when its walk configurations simulate
+ * the body automaton on every byte but `"` (checked, so the shortcut is exact).
+ */
+
+import type { VocabTrie } from "./vocab-trie.js";
+
+/** A byte automaton of string bodies: `next[q * 256 + b]` is the next state or -1; state 0 = between characters. */
+export interface BodyAutomaton {
+  readonly name: string;
+  readonly numStates: number;
+  readonly next: Int16Array;
+}
+
+const QUOTE = 0x22;
+
+/** Byte classes of UTF-8 for code points U+0080.. (surrogates excluded), from state 0. */
+function addUtf8(next: Int16Array, add: () => number): void {
+  // Continuation states: c1 needs one more byte 80-BF, c2 two, c3 three; lead-specific seconds.
+  const [c1, c2, c3, e0, ed, f0, f4] = [add(), add(), add(), add(), add(), add(), add()];
+  const on = (q: number, lo: number, hi: number, to: number) => {
+    for (let b = lo; b <= hi; b++) next[q * 256 + b] = to;
+  };
+  on(0, 0xc2, 0xdf, c1);
+  on(0, 0xe0, 0xe0, e0);
+  on(0, 0xe1, 0xec, c2);
+  on(0, 0xed, 0xed, ed);
+  on(0, 0xee, 0xef, c2);
+  on(0, 0xf0, 0xf0, f0);
+  on(0, 0xf1, 0xf3, c3);
+  on(0, 0xf4, 0xf4, f4);
+  on(c1, 0x80, 0xbf, 0);
+  on(c2, 0x80, 0xbf, c1);
+  on(c3, 0x80, 0xbf, c2);
+  on(e0, 0xa0, 0xbf, c1);
+  on(ed, 0x80, 0x9f, c1);
+  on(f0, 0x90, 0xbf, c2);
+  on(f4, 0x80, 0x8f, c2);
+}
+
+/** Builds a body automaton; `escapes` adds the states after `\\` (given that state). */
+function bodyAutomaton(
+  name: string,
+  escapes: (esc: number, on: On, add: () => number) => void,
+): BodyAutomaton {
+  const next = new Int16Array(64 * 256).fill(-1);
+  let numStates = 1;
+  const add = () => numStates++;
+  const on: On = (q, chars, to) => {
+    for (const c of chars) next[q * 256 + c.charCodeAt(0)] = to;
+  };
+  for (let b = 0x20; b < 0x80; b++) if (b !== QUOTE && b !== 0x5c) next[b] = 0;
+  addUtf8(next, () => add());
+  const esc = add();
+  next[0x5c] = esc;
+  escapes(esc, on, add);
+  return { name, numStates, next: next.slice(0, numStates * 256) };
+}
+
+type On = (q: number, chars: string, to: number) => void;
+
+const HEX = "0123456789abcdefABCDEF";
+
+/** Any escape JSON allows: `\"` `\\` `\/` `\b` `\f` `\n` `\r` `\t` and `\uXXXX` (any hex case). */
+export const ANY_ESCAPE_BODY: BodyAutomaton = bodyAutomaton("json-char", (esc, on, add) => {
+  on(esc, '"\\/bfnrt', 0);
+  let q = add();
+  on(esc, "u", q);
+  for (let k = 0; k < 3; k++) {
+    const t = add();
+    on(q, HEX, t);
+    q = t;
+  }
+  on(q, HEX, 0);
+});
+
+/** The escapes `JSON.stringify` writes (object keys, exact value sets). */
+export const CANONICAL_ESCAPE_BODY: BodyAutomaton = bodyAutomaton("json-key-char", (esc, on, add) => {
+  on(esc, '"\\bfnrt', 0);
+  const [u, u0, u00, x0, x1] = [add(), add(), add(), add(), add()];
+  on(esc, "u", u);
+  on(u, "0", u0);
+  on(u0, "0", u00);
+  on(u00, "0", x0);
+  on(u00, "1", x1);
+  on(x0, "01234567bef", 0);
+  on(x1, "0123456789abcdef", 0);
+});
+
+/** The automata tried, in order. */
+export const BODY_AUTOMATA: readonly BodyAutomaton[] = [ANY_ESCAPE_BODY, CANONICAL_ESCAPE_BODY];
+
+const slices = new WeakMap<VocabTrie, Map<string, Int32Array>>();
+
+/**
+ * The tokens (bitmask over token ids, `trie.wordsPerRow` words) with no `"` byte whose bytes are
+ * a viable continuation from state 0 of `body`; computed once per vocabulary (owned by the cache).
+ */
+export function bodySlice(trie: VocabTrie, body: BodyAutomaton): Int32Array {
+  let byName = slices.get(trie);
+  if (!byName) {
+    byName = new Map();
+    slices.set(trie, byName);
+  }
+  const hit = byName.get(body.name);
+  if (hit) return hit;
+  const mask = new Int32Array(trie.wordsPerRow);
+  const level = new Int16Array(trie.maxTokenBytes + 2);
+  const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds } = trie;
+  let i = 1;
+  while (i < trie.numNodes) {
+    const d = nodeDepth[i] as number;
+    const b = nodeByte[i] as number;
+    const q = b === QUOTE ? -1 : (body.next[(level[d - 1] as number) * 256 + b] as number);
+    if (q < 0) {
+      i = subtreeEnd[i] as number;
+      continue;
+    }
+    level[d] = q;
+    for (let k = tokenStart[i] as number, stop = tokenStart[i + 1] as number; k < stop; k++) {
+      const id = tokenIds[k] as number;
+      mask[id >> 5] = (mask[id >> 5] as number) | (1 << (id & 31));
+    }
+    i++;
+  }
+  byName.set(body.name, mask);
+  return mask;
+}
+
+/** Whether the trie node's subtree (its own byte included) holds a `"`. */
+export function subtreeHasQuote(trie: VocabTrie, node: number): boolean {
+  return (((trie.subtreeBytes[node * 8 + (QUOTE >> 5)] as number) >>> (QUOTE & 31)) & 1) === 1;
+}
