@@ -48,6 +48,7 @@ export function registerGrammar(program: Command, out: (s: string) => void): voi
       "--schema-budget-s <s>",
       'seconds one schema\'s walks may take per engine; past it the schema counts as refused "timeout"',
       parseIntOption("schema-budget-s", 1, 1 << 20),
+      60,
     )
     .action(async (flags: GrammarBenchFlags) => {
       const schemas = await readBenchSchemas(flags.schemas, flags.limit, flags.stride);
