@@ -77,27 +77,43 @@ async function xgWalker(xg: XgModule, compiled: XgCompiled, eogIds: readonly num
   };
 }
 
+/**
+ * Runs `fn` with console.log sent to stderr: the wasm runtime binds console.log for its warnings
+ * when it starts and prints them while compiling, and stdout carries `--json`.
+ */
+async function logToStderr<T>(fn: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  console.log = (...args: unknown[]) => console.error(...args);
+  try {
+    return await fn();
+  } finally {
+    console.log = log;
+  }
+}
+
 /** web-xgrammar over `tokenizer`'s vocabulary. */
 export async function xgrammarBenchEngine(tokenizer: Tokenizer): Promise<BenchEngine> {
   const xg = await loadXgrammar();
   const encoded = Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer.tokenText(id));
   const spm = tokenizer.vocab.kind === "spm";
   const eogIds = tokenizer.eogIds;
-  const info = await xg.TokenizerInfo.createTokenizerInfo(
-    encoded,
-    spm ? "byte_fallback" : "byte_level",
-    spm && tokenizer.vocab.addSpacePrefix,
-    tokenizer.vocabSize,
-    [...eogIds],
+  const info = await logToStderr(() =>
+    xg.TokenizerInfo.createTokenizerInfo(
+      encoded,
+      spm ? "byte_fallback" : "byte_level",
+      spm && tokenizer.vocab.addSpacePrefix,
+      tokenizer.vocabSize,
+      [...eogIds],
+    ),
   );
-  const compiler = await xg.GrammarCompiler.createGrammarCompiler(info, false);
+  const compiler = await logToStderr(() => xg.GrammarCompiler.createGrammarCompiler(info, false));
   return {
     name: "web-xgrammar",
     async compile(schema: unknown): Promise<BenchCompileResult> {
       const text = JSON.stringify(schema);
       const t0 = performance.now();
       try {
-        const compiled = await compiler.compileJSONSchema(text, true, 2, undefined, false);
+        const compiled = await logToStderr(() => compiler.compileJSONSchema(text, true, 2, undefined, false));
         const compileMs = performance.now() - t0;
         return {
           ok: true,
