@@ -218,7 +218,8 @@ export class DpdaMaskWalker {
       const q = state.get(c) as number;
       for (let b = 0; b < 256; b++) {
         if (b === QUOTE) continue;
-        const t = this.cfgs.next(c, b);
+        // Tracked: the caller keys a cross-phase memo by the entries this check read.
+        const t = this.cfgs.nextTracked(c, b);
         const r = body.next[q * 256 + b] as number;
         if (t < 0 || r < 0) {
           if (t === Trans.UNCERTAIN || t < 0 !== r < 0) return false;

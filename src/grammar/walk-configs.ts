@@ -32,6 +32,8 @@ const ROW_CAP = 2048;
  */
 const shared = {
   trans: null as Int32Array | null,
+  /** Per memoised transition: how many entries below the top its step read (0: the top only). */
+  transRead: null as Int32Array | null,
   /** Per config (8 words each): bytes whose transition is known, and those that loop back. */
   known: null as Int32Array | null,
   loops: null as Int32Array | null,
@@ -45,6 +47,7 @@ export class WalkConfigs {
    * (Trans.UNKNOWN: not computed yet).
    */
   readonly trans: Int32Array;
+  private readonly transRead: Int32Array;
   private readonly known: Int32Array;
   private readonly loops: Int32Array;
   /** Configurations with a memoised transition row. */
@@ -68,6 +71,8 @@ export class WalkConfigs {
   lowWater = 0;
   highWater = 0;
   overflowed = false;
+  /** Stack index the last real step read down to. */
+  private lastReadIdx = 0;
 
   constructor(
     private readonly dpda: Dpda,
@@ -75,9 +80,11 @@ export class WalkConfigs {
   ) {
     this.rowCap = Math.max(0, Math.min(rowCap, ROW_CAP));
     shared.trans ??= new Int32Array(ROW_CAP * 256).fill(Trans.UNKNOWN);
+    shared.transRead ??= new Int32Array(ROW_CAP * 256);
     shared.known ??= new Int32Array(ROW_CAP * 8);
     shared.loops ??= new Int32Array(ROW_CAP * 8);
     this.trans = shared.trans;
+    this.transRead = shared.transRead;
     this.known = shared.known;
     this.loops = shared.loops;
   }
@@ -141,8 +148,25 @@ export class WalkConfigs {
     if (t === Trans.UNKNOWN) {
       t = this.step(c, b);
       this.trans[k] = t;
+      this.transRead[k] = (this.depth.data[c] as number) - 1 - this.lastReadIdx;
       if (r >= shared.dirtyRows) shared.dirtyRows = r + 1;
     }
+    return t;
+  }
+
+  /**
+   * {@link next}, but a memoised transition also lowers `lowWater` to the stack index its step
+   * read. `lowWater` only falls within a phase, so walks need not do this; a check that resets
+   * `lowWater` to measure what it alone reads must.
+   */
+  nextTracked(c: number, b: number): number {
+    const r = c - this.rowBase;
+    if (r < 0 || r >= this.rowCap) return this.step(c, b);
+    const k = (r << 8) | b;
+    const t = this.trans[k] as number;
+    if (t === Trans.UNKNOWN) return this.next(c, b);
+    const readIdx = (this.depth.data[c] as number) - 1 - (this.transRead[k] as number);
+    if (readIdx < this.lowWater) this.lowWater = readIdx;
     return t;
   }
 
@@ -178,12 +202,17 @@ export class WalkConfigs {
   step(c: number, b: number): number {
     const dpda = this.dpda;
     const col = dpda.byteToAtom[b] as number;
+    this.lastReadIdx = (this.depth.data[c] as number) - 1;
     if (col < 0) return Trans.REJECT;
     this.materialise(c);
     const sp = this.depth.data[c] as number;
     const leaf = dpda.select(this.work, sp, col, this.base);
-    if (leaf < 0) return Trans.UNCERTAIN;
+    if (leaf < 0) {
+      this.lastReadIdx = this.base - 1; // below what this phase may read
+      return Trans.UNCERTAIN;
+    }
     const readIdx = sp - 1 - (dpda.nodeDepth.data[leaf] as number);
+    this.lastReadIdx = readIdx;
     if (readIdx < this.lowWater) this.lowWater = readIdx;
     if (dpda.nodeKind.data[leaf] !== NodeKind.EDGE) return Trans.REJECT;
     const e = dpda.nodeEdge.data[leaf] as number;
