@@ -6,6 +6,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../engine/engine.js";
+import { until } from "../test-support/until.js";
 import { type RunningTestServer, startRealEngineServer, TEST_MODEL_NAME } from "./test-server.js";
 
 const M = TEST_MODEL_NAME;
@@ -17,14 +18,6 @@ beforeAll(async () => {
   client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: "unused", maxRetries: 0 });
 }, 120_000);
 afterAll(async () => t?.close());
-
-async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe("openai client → server → real engine", () => {
   it("streams exactly what the non-streaming call returns (greedy)", async () => {

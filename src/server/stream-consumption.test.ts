@@ -5,6 +5,7 @@
  */
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
+import { until } from "../test-support/until.js";
 import { type RunningTestServer, startTestServer, TEST_MODEL_NAME } from "./test-server.js";
 
 const M = TEST_MODEL_NAME;
@@ -14,14 +15,6 @@ afterEach(async () => {
   await t?.close();
   t = null;
 });
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) {
   return fetch(`${t?.url}${path}`, {

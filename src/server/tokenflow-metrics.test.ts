@@ -4,6 +4,7 @@
  * the pause tracker's intervals on a fake clock.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { until } from "../test-support/until.js";
 import { RequestPauseTracker } from "./request-pause-tracker.js";
 import { type RunningTestServer, startTestServer, TEST_MODEL_NAME } from "./test-server.js";
 
@@ -14,14 +15,6 @@ afterEach(async () => {
   await t?.close();
   t = null;
 });
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 async function scrape(): Promise<string> {
   return (await fetch(`${t?.url}/metrics`)).text();

@@ -12,6 +12,7 @@ import { kvBytesFor } from "../runtime/generate.js";
 import { KV_BLOCK_TOKENS } from "../runtime/native-runner.js";
 import { TokenFlowPolicy } from "../scheduler/tokenflow-policy.js";
 import { testModelPath } from "../test-support/test-models.js";
+import { until } from "../test-support/until.js";
 import { type RunningTestServer, startRealEngineServer, TEST_MODEL_NAME } from "./test-server.js";
 
 const M = TEST_MODEL_NAME;
@@ -30,14 +31,6 @@ beforeAll(async () => {
   client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: "unused", maxRetries: 0 });
 }, 120_000);
 afterAll(async () => t?.close());
-
-async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function seriesValue(text: string, series: string): number {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));

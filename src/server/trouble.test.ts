@@ -1,5 +1,6 @@
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
+import { until } from "../test-support/until.js";
 import { type RunningTestServer, startTestServer, TEST_MODEL_NAME } from "./test-server.js";
 
 const M = TEST_MODEL_NAME;
@@ -9,14 +10,6 @@ afterEach(async () => {
   await t?.close();
   t = null;
 });
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function post(url: string, path: string, body: unknown, init: RequestInit = {}): Promise<Response> {
   return fetch(`${url}${path}`, {
