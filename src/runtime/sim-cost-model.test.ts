@@ -34,7 +34,11 @@ function relErr(actual: number, expected: number): number {
 }
 
 describe.skipIf(calibrationPath === null)("sim cost model: H200 calibration", () => {
-  const cal = JSON.parse(readFileSync(calibrationPath as string, "utf8")) as Calibration;
+  // Read only when present: a skipped describe still runs its body to collect tests.
+  const cal: Calibration =
+    calibrationPath === null
+      ? { models: {}, kv_block_copies: {} }
+      : (JSON.parse(readFileSync(calibrationPath, "utf8")) as Calibration);
 
   for (const [model, entry] of Object.entries(cal.models)) {
     it(`reproduces every ${model} entry within 10%`, () => {
