@@ -55,7 +55,9 @@ export class Dpda {
   readonly edgePushStart = new IntVec(256);
   readonly edgePushLen = new IntVec(256);
   readonly pushPool = new IntVec(1024);
-  private readonly edgeIds = new Map<string, number>();
+  /** Edges by (hash of pop and push, push length): the newest, then `edgeNextSame` links. */
+  private readonly edgeByHash = new IntPairMap(256);
+  private readonly edgeNextSame = new IntVec(256);
 
   constructor(lr: LrAutomaton) {
     const g = lr.grammar;
@@ -145,17 +147,27 @@ export class Dpda {
     return this.newNode(sim.kind, depth, sim.kind === NodeKind.EDGE ? this.edge(sim.pop, sim.push) : -1);
   }
 
+  /** The edge "pop `pop`, push `push`", shared by every leaf that needs it. */
   private edge(pop: number, push: number[]): number {
-    const key = `${pop}:${push.join(",")}`;
-    let e = this.edgeIds.get(key);
-    if (e === undefined) {
-      e = this.edgePop.push(pop);
-      this.edgePushStart.push(this.pushPool.length);
-      this.edgePushLen.push(push.length);
-      for (const s of push) this.pushPool.push(s);
-      this.edgeIds.set(key, e);
-    }
+    let h = Math.imul(pop + 1, 0x9e3779b1);
+    for (const s of push) h = Math.imul(h ^ s, 0x01000193);
+    h >>>= 1; // non-negative for IntPairMap
+    for (let e = this.edgeByHash.get(h, push.length); e >= 0; e = this.edgeNextSame.data[e] as number)
+      if (this.sameEdge(e, pop, push)) return e;
+    const e = this.edgePop.push(pop);
+    this.edgePushStart.push(this.pushPool.length);
+    this.edgePushLen.push(push.length);
+    for (const s of push) this.pushPool.push(s);
+    this.edgeNextSame.push(this.edgeByHash.get(h, push.length));
+    this.edgeByHash.set(h, push.length, e);
     return e;
+  }
+
+  private sameEdge(e: number, pop: number, push: number[]): boolean {
+    if (this.edgePop.data[e] !== pop || this.edgePushLen.data[e] !== push.length) return false;
+    const start = this.edgePushStart.data[e] as number;
+    for (let i = 0; i < push.length; i++) if (this.pushPool.data[start + i] !== push[i]) return false;
+    return true;
   }
 
   /** Inserts a simulated path into the decision tree of (state, col); returns its leaf. */

@@ -29,45 +29,60 @@ export class IntVec {
   }
 }
 
-/** Map from pairs of non-negative int32 keys to non-negative int32 values; `get` misses give -1. */
+/**
+ * Map from pairs of non-negative int32 keys to non-negative int32 values; `get` misses give -1.
+ * A slot is live when its stamp equals the current epoch, so `clear` costs O(1).
+ */
 export class IntPairMap {
   private keysA: Int32Array;
   private keysB: Int32Array;
   private vals: Int32Array;
+  private stamps: Int32Array;
+  private epoch = 1;
   private mask: number;
   size = 0;
 
   constructor(capacity = 1024) {
-    let cap = 16;
-    while (cap < capacity * 2) cap *= 2;
-    this.keysA = new Int32Array(cap).fill(-1);
+    const cap = IntPairMap.slotsFor(capacity);
+    this.keysA = new Int32Array(cap);
     this.keysB = new Int32Array(cap);
     this.vals = new Int32Array(cap);
+    this.stamps = new Int32Array(cap);
     this.mask = cap - 1;
+  }
+
+  private static slotsFor(capacity: number): number {
+    let cap = 16;
+    while (cap < capacity * 2) cap *= 2;
+    return cap;
   }
 
   /** Removes every entry (shrinks back to `capacity` when it grew far past it). */
   clear(capacity = 1024): void {
     if (this.size === 0) return;
-    if (this.keysA.length > capacity * 8) {
-      let cap = 16;
-      while (cap < capacity * 2) cap *= 2;
+    this.size = 0;
+    if (this.keysA.length > capacity * 64) {
+      const cap = IntPairMap.slotsFor(capacity);
       this.keysA = new Int32Array(cap);
       this.keysB = new Int32Array(cap);
       this.vals = new Int32Array(cap);
+      this.stamps = new Int32Array(cap);
       this.mask = cap - 1;
+      this.epoch = 1;
+    } else if (++this.epoch === 0x7fffffff) {
+      this.stamps.fill(0);
+      this.epoch = 1;
     }
-    this.keysA.fill(-1);
-    this.size = 0;
   }
 
   /** The value of (a, b), or -1. */
   get(a: number, b: number): number {
+    const stamps = this.stamps;
+    const epoch = this.epoch;
     let i = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & this.mask;
     for (;;) {
-      const ka = this.keysA[i] as number;
-      if (ka === -1) return -1;
-      if (ka === a && this.keysB[i] === b) return this.vals[i] as number;
+      if (stamps[i] !== epoch) return -1;
+      if (this.keysA[i] === a && this.keysB[i] === b) return this.vals[i] as number;
       i = (i + 1) & this.mask;
     }
   }
@@ -77,15 +92,15 @@ export class IntPairMap {
     if ((this.size + 1) * 2 > this.keysA.length) this.grow();
     let i = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & this.mask;
     for (;;) {
-      const ka = this.keysA[i] as number;
-      if (ka === -1) {
+      if (this.stamps[i] !== this.epoch) {
+        this.stamps[i] = this.epoch;
         this.keysA[i] = a;
         this.keysB[i] = b;
         this.vals[i] = v;
         this.size++;
         return;
       }
-      if (ka === a && this.keysB[i] === b) {
+      if (this.keysA[i] === a && this.keysB[i] === b) {
         this.vals[i] = v;
         return;
       }
@@ -94,14 +109,16 @@ export class IntPairMap {
   }
 
   private grow(): void {
-    const { keysA, keysB, vals } = this;
+    const { keysA, keysB, vals, stamps, epoch } = this;
     const cap = keysA.length * 2;
-    this.keysA = new Int32Array(cap).fill(-1);
+    this.keysA = new Int32Array(cap);
     this.keysB = new Int32Array(cap);
     this.vals = new Int32Array(cap);
+    this.stamps = new Int32Array(cap);
+    this.epoch = 1;
     this.mask = cap - 1;
     this.size = 0;
     for (let i = 0; i < keysA.length; i++)
-      if (keysA[i] !== -1) this.set(keysA[i] as number, keysB[i] as number, vals[i] as number);
+      if (stamps[i] === epoch) this.set(keysA[i] as number, keysB[i] as number, vals[i] as number);
   }
 }

@@ -67,8 +67,12 @@ function bodyNotIn(ctx: JsonGrammarContext, node: TrieNode): GrammarExpr {
   const alts: GrammarExpr[] = [];
   if (!node.terminal) alts.push(g.empty());
   const other = unitNotIn(ctx, new Set(node.children.keys()));
-  // Once off the trie any rest is fine: one shared rule, so its LR states exist once.
-  const rest = ensureRule(ctx, "json-key-rest", () => g.rep(anyUnitRef(ctx), 0, null));
+  // Once off the trie any rest is fine: one shared rule, so its LR states exist once. The loop
+  // starts after an empty anchor, so each lap's reduction reads the anchor's state, shared by
+  // every trie position, not the position's own state: token masks off the trie then depend on
+  // shared stack entries only (one cached mask serves every key of the grammar).
+  const anchor = ensureRule(ctx, "json-key-anchor", () => g.empty());
+  const rest = ensureRule(ctx, "json-key-rest", () => g.seq(anchor, g.rep(anyUnitRef(ctx), 0, null)));
   if (other !== null) alts.push(seqOf(other, rest));
   for (const [u, child] of node.children) alts.push(seqOf(g.lit(u), bodyNotIn(ctx, child)));
   return altOf(alts);

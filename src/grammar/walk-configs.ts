@@ -43,10 +43,12 @@ const shared = {
 /** Interned configurations and memoised transitions of one walk phase. */
 export class WalkConfigs {
   /**
-   * Dense transitions: config c has row `c - rowBase` when that is in [0, rowCap)
-   * (Trans.UNKNOWN: not computed yet).
+   * Dense transitions `trans[(row << 8) | atom]`: config c has row `c - rowBase` when that is in
+   * [0, rowCap) (Trans.UNKNOWN: not computed yet).
    */
   readonly trans: Int32Array;
+  /** Atom of each byte (-1: no atom, rejected everywhere). */
+  readonly atomOf: Int16Array;
   private readonly transRead: Int32Array;
   private readonly known: Int32Array;
   private readonly loops: Int32Array;
@@ -79,6 +81,7 @@ export class WalkConfigs {
     rowCap = ROW_CAP,
   ) {
     this.rowCap = Math.max(0, Math.min(rowCap, ROW_CAP));
+    this.atomOf = dpda.byteToAtom;
     shared.trans ??= new Int32Array(ROW_CAP * 256).fill(Trans.UNKNOWN);
     shared.transRead ??= new Int32Array(ROW_CAP * 256);
     shared.known ??= new Int32Array(ROW_CAP * 8);
@@ -127,7 +130,7 @@ export class WalkConfigs {
     this.parent.length = 0;
     this.entry.length = 0;
     this.depth.length = 0;
-    this.child.clear();
+    this.child.clear(1 << 14);
     this.base = base;
     this.maxDepth = maxDepth;
     this.lowWater = sp - 1;
@@ -139,11 +142,16 @@ export class WalkConfigs {
     return n;
   }
 
-  /** The configuration after byte `b` from `c`, or Trans.REJECT / Trans.UNCERTAIN (memoised). */
+  /**
+   * The configuration after byte `b` from `c`, or Trans.REJECT / Trans.UNCERTAIN (memoised per
+   * atom: bytes of one atom step alike, so a row holds one entry per atom, not per byte).
+   */
   next(c: number, b: number): number {
+    const a = this.atomOf[b] as number;
+    if (a < 0) return this.rejectByte(c);
     const r = c - this.rowBase;
     if (r < 0 || r >= this.rowCap) return this.step(c, b);
-    const k = (r << 8) | b;
+    const k = (r << 8) | a;
     let t = this.trans[k] as number;
     if (t === Trans.UNKNOWN) {
       t = this.step(c, b);
@@ -160,14 +168,22 @@ export class WalkConfigs {
    * `lowWater` to measure what it alone reads must.
    */
   nextTracked(c: number, b: number): number {
+    const a = this.atomOf[b] as number;
+    if (a < 0) return this.rejectByte(c);
     const r = c - this.rowBase;
     if (r < 0 || r >= this.rowCap) return this.step(c, b);
-    const k = (r << 8) | b;
+    const k = (r << 8) | a;
     const t = this.trans[k] as number;
     if (t === Trans.UNKNOWN) return this.next(c, b);
     const readIdx = (this.depth.data[c] as number) - 1 - (this.transRead[k] as number);
+    this.lastReadIdx = readIdx;
     if (readIdx < this.lowWater) this.lowWater = readIdx;
     return t;
+  }
+
+  /** Stack index the last {@link nextTracked} (or real step) read down to. */
+  get lastRead(): number {
+    return this.lastReadIdx;
   }
 
   /**
@@ -196,6 +212,12 @@ export class WalkConfigs {
       if ((want & ~(loops[row + w] as number)) !== 0) return false;
     }
     return true;
+  }
+
+  /** A byte no atom holds: rejected from any configuration, reading only the top. */
+  private rejectByte(c: number): number {
+    this.lastReadIdx = (this.depth.data[c] as number) - 1;
+    return Trans.REJECT;
   }
 
   /** One real DPDA step from configuration `c`. */
