@@ -19,15 +19,6 @@ import type { LrAutomaton } from "./lr-automaton.js";
 /** Node kinds of the guard decision trees. */
 export const NodeKind = { BRANCH: 0, EDGE: 1, REJECT: 2, ACCEPT: 3 } as const;
 
-/** Result of simulating one atom on a stack: what to insert in the decision tree. */
-interface Simulation {
-  /** (depth, value) pairs read below the top, in reading order, depths increasing. */
-  readonly reads: number[];
-  readonly kind: number;
-  readonly pop: number;
-  readonly push: number[];
-}
-
 /**
  * The DPDA of one LR automaton: lazily built, memoised edges in typed arrays. Shared by all
  * matchers of a compiled grammar (single-threaded; building is invisible to callers).
@@ -55,6 +46,10 @@ export class Dpda {
   readonly edgePushStart = new IntVec(256);
   readonly edgePushLen = new IntVec(256);
   readonly pushPool = new IntVec(1024);
+  /** Scratch of the last simulation: guard reads, pop count and push sequence. */
+  private readonly simReads = new IntVec(64);
+  private readonly simPush = new IntVec(64);
+  private simPop = 0;
   /** Edges by (hash of pop and push, push length): the newest, then `edgeNextSame` links. */
   private readonly edgeByHash = new IntPairMap(256);
   private readonly edgeNextSame = new IntVec(256);
@@ -96,38 +91,53 @@ export class Dpda {
       node = this.children.get(node, stack[idx] as number);
     }
     if (node >= 0) return node;
-    const sim = this.simulate(stack, sp, col, base);
-    return sim === null ? -1 : this.insert(stack[sp - 1] as number, col, sim);
+    const kind = this.simulate(stack, sp, col, base);
+    return kind < 0 ? -1 : this.insert(stack[sp - 1] as number, col, kind);
   }
 
-  /** Runs the LR reduce loop for `col` on the stack; null if it reads below `base`. */
-  private simulate(stack: Int32Array, sp: number, col: number, base: number): Simulation | null {
-    const reads: number[] = [];
-    const virt: number[] = [];
+  /**
+   * Runs the LR reduce loop for `col` on the stack into the scratch fields (`simReads`: (depth,
+   * value) pairs read below the top, depths increasing; `simPop`, `simPush`); returns the leaf
+   * kind, or -1 if it reads below `base`.
+   */
+  private simulate(stack: Int32Array, sp: number, col: number, base: number): number {
+    const reads = this.simReads;
+    const virt = this.simPush;
+    reads.length = 0;
+    virt.length = 0;
+    this.simPop = 0;
     let realTop = sp;
     let lastRead = sp - 1;
     let state = stack[sp - 1] as number;
     for (;;) {
       const act = this.action[state * this.numCols + col] as number;
-      if (act === 0) return { reads, kind: NodeKind.REJECT, pop: 0, push: [] };
+      if (act === 0) {
+        virt.length = 0;
+        return NodeKind.REJECT;
+      }
       if (act > 0) {
         virt.push(act - 1);
-        return { reads, kind: NodeKind.EDGE, pop: sp - realTop, push: virt };
+        this.simPop = sp - realTop;
+        return NodeKind.EDGE;
       }
       const p = -act - 1;
-      if (p === 0) return { reads, kind: NodeKind.ACCEPT, pop: 0, push: [] };
+      if (p === 0) {
+        virt.length = 0;
+        return NodeKind.ACCEPT;
+      }
       const n = this.prodLen[p] as number;
       const fromVirt = Math.min(n, virt.length);
       virt.length -= fromVirt;
       realTop -= n - fromVirt;
       let q: number;
-      if (virt.length > 0) q = virt[virt.length - 1] as number;
+      if (virt.length > 0) q = virt.data[virt.length - 1] as number;
       else {
         const idx = realTop - 1;
-        if (idx < base) return null;
+        if (idx < base) return -1;
         q = stack[idx] as number;
         if (idx < lastRead) {
-          reads.push(sp - 1 - idx, q);
+          reads.push(sp - 1 - idx);
+          reads.push(q);
           lastRead = idx;
         }
       }
@@ -142,48 +152,54 @@ export class Dpda {
     return this.nodeEdge.push(edge);
   }
 
-  private leaf(sim: Simulation): number {
-    const depth = sim.reads.length > 0 ? (sim.reads[sim.reads.length - 2] as number) : 0;
-    return this.newNode(sim.kind, depth, sim.kind === NodeKind.EDGE ? this.edge(sim.pop, sim.push) : -1);
+  /** A leaf for the last simulation (of `kind`). */
+  private leaf(kind: number): number {
+    const r = this.simReads;
+    const depth = r.length > 0 ? (r.data[r.length - 2] as number) : 0;
+    return this.newNode(kind, depth, kind === NodeKind.EDGE ? this.edge(this.simPop, this.simPush) : -1);
   }
 
   /** The edge "pop `pop`, push `push`", shared by every leaf that needs it. */
-  private edge(pop: number, push: number[]): number {
+  private edge(pop: number, push: IntVec): number {
+    const n = push.length;
+    const data = push.data;
     let h = Math.imul(pop + 1, 0x9e3779b1);
-    for (const s of push) h = Math.imul(h ^ s, 0x01000193);
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ (data[i] as number), 0x01000193);
     h >>>= 1; // non-negative for IntPairMap
-    for (let e = this.edgeByHash.get(h, push.length); e >= 0; e = this.edgeNextSame.data[e] as number)
+    for (let e = this.edgeByHash.get(h, n); e >= 0; e = this.edgeNextSame.data[e] as number)
       if (this.sameEdge(e, pop, push)) return e;
     const e = this.edgePop.push(pop);
     this.edgePushStart.push(this.pushPool.length);
-    this.edgePushLen.push(push.length);
-    for (const s of push) this.pushPool.push(s);
-    this.edgeNextSame.push(this.edgeByHash.get(h, push.length));
-    this.edgeByHash.set(h, push.length, e);
+    this.edgePushLen.push(n);
+    for (let i = 0; i < n; i++) this.pushPool.push(data[i] as number);
+    this.edgeNextSame.push(this.edgeByHash.get(h, n));
+    this.edgeByHash.set(h, n, e);
     return e;
   }
 
-  private sameEdge(e: number, pop: number, push: number[]): boolean {
+  private sameEdge(e: number, pop: number, push: IntVec): boolean {
     if (this.edgePop.data[e] !== pop || this.edgePushLen.data[e] !== push.length) return false;
     const start = this.edgePushStart.data[e] as number;
-    for (let i = 0; i < push.length; i++) if (this.pushPool.data[start + i] !== push[i]) return false;
+    for (let i = 0; i < push.length; i++) if (this.pushPool.data[start + i] !== push.data[i]) return false;
     return true;
   }
 
-  /** Inserts a simulated path into the decision tree of (state, col); returns its leaf. */
-  private insert(state: number, col: number, sim: Simulation): number {
-    const r = sim.reads;
+  /** Inserts the last simulated path into the decision tree of (state, col); returns its leaf. */
+  private insert(state: number, col: number, kind: number): number {
+    const r = this.simReads;
     const rootIdx = state * this.numCols + col;
     let node = this.roots[rootIdx] as number;
     if (node < 0) {
-      node = r.length === 0 ? this.leaf(sim) : this.newNode(NodeKind.BRANCH, r[0] as number, -1);
+      node = r.length === 0 ? this.leaf(kind) : this.newNode(NodeKind.BRANCH, r.data[0] as number, -1);
       this.roots[rootIdx] = node;
     }
     for (let i = 0; i < r.length; i += 2) {
-      let child = this.children.get(node, r[i + 1] as number);
+      const value = r.data[i + 1] as number;
+      let child = this.children.get(node, value);
       if (child < 0) {
-        child = i + 2 < r.length ? this.newNode(NodeKind.BRANCH, r[i + 2] as number, -1) : this.leaf(sim);
-        this.children.set(node, r[i + 1] as number, child);
+        child =
+          i + 2 < r.length ? this.newNode(NodeKind.BRANCH, r.data[i + 2] as number, -1) : this.leaf(kind);
+        this.children.set(node, value, child);
       }
       node = child;
     }
