@@ -84,7 +84,71 @@ describe("string-body slices, Llama-3 vocabulary", () => {
     expect(compared).toBeGreaterThan(30);
     expect(walkerOf(compiled).numSliced).toBeGreaterThanOrEqual(2);
   }, 120_000);
+
+  it("masks inside open keys sharing prefixes, nested, split inside characters, equal brute force", () => {
+    // Declared names share prefixes and any other key is allowed: every key position is inside
+    // a trie of names beside the open key body, the walker's checks are remembered across masks,
+    // and byte-level tokens end contexts inside UTF-8 sequences.
+    const inner = {
+      type: "object",
+      properties: {
+        bookmark: { type: "integer" },
+        bookmarkThumb: { type: "boolean" },
+        lé: { type: "string" },
+      },
+    };
+    const schema = {
+      type: "object",
+      properties: { book: inner, bookmarkThumbHeight: { type: "number" }, 日本: inner, b: { type: "null" } },
+    };
+    const compiled = compiler.compile(grammarFromJsonSchema(schema, { whitespace: "flexible" }).ast);
+    expect(compiled.engine).toBe("dpda");
+    const texts = [
+      '{"book": {"bookmark": 1, "bookmarkThumb": true, "lé": "ü", "bookmarkX": [1]}, "bookmarkThumbHeight": 2}',
+      '{"日本": {"lé": "日本語", "bookmarkThumbs": {}, "é\\n": 0}, "bo": "x", "b": null, "bookmarkThumbHeigh": 1}',
+      '{"booké": 1, "日": {"日本": 2}, "\\u0000b": 3, "book": {"l": false}}',
+    ];
+    const mask = new Int32Array(compiled.wordsPerRow);
+    const r = rng(11);
+    let compared = 0;
+    for (const [k, text] of texts.entries()) {
+      const ids = k === 1 ? encodeNonAsciiByBytes(info, text) : encodeGreedy(info, text);
+      for (let n = 0; n <= ids.length; n++) {
+        if (r() > 0.6 && n < ids.length) continue;
+        const m = new GrammarMatcher(compiled);
+        for (const id of ids.slice(0, n)) expect(m.acceptToken(id)).toBe(true);
+        m.fillNextTokenMask(mask, 0);
+        expect(Array.from(mask)).toEqual(Array.from(oracle(info, compiled, ids.slice(0, n))));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(40);
+    expect(walkerOf(compiled).numSliced).toBeGreaterThanOrEqual(10);
+  }, 300_000);
 });
+
+/** Like {@link encodeGreedy}, but every byte of a non-ASCII character is its own token. */
+function encodeNonAsciiByBytes(info: TokenizerInfo, text: string): number[] {
+  const single = new Map<number, number>();
+  for (let id = 0; id < info.vocabSize; id++) {
+    if ((info.tokenFlags[id] ?? 0) & (TokenFlag.SPECIAL | TokenFlag.UNUSED | TokenFlag.EOG)) continue;
+    if ((info.offsets[id + 1] as number) - (info.offsets[id] as number) === 1)
+      single.set(info.bytes[info.offsets[id] as number] as number, id);
+  }
+  const out: number[] = [];
+  let ascii = "";
+  for (const ch of text) {
+    if ((ch.codePointAt(0) as number) < 0x80) {
+      ascii += ch;
+      continue;
+    }
+    if (ascii !== "") out.push(...encodeGreedy(info, ascii));
+    ascii = "";
+    for (const b of new TextEncoder().encode(ch)) out.push(single.get(b) as number);
+  }
+  if (ascii !== "") out.push(...encodeGreedy(info, ascii));
+  return out;
+}
 
 /** Tokenizes by longest matching token bytes (any valid tokenization works for the walk). */
 function encodeGreedy(info: TokenizerInfo, text: string): number[] {

@@ -1,0 +1,221 @@
+/**
+ * The trie walk under DPDA token masks: one memoised transition per trie node (WalkConfigs),
+ * a rejected byte skipping its whole subtree, and string bodies taken from vocabulary slices
+ * (body-check.ts decides where that is exact) so only tokens holding a `"` are walked there.
+ * DpdaMaskWalker (dpda-mask.ts) builds whole masks and their caches on top.
+ *
+ * No allocation per token or per node.
+ */
+
+import { BodyChecker } from "./body-check.js";
+import type { Dpda } from "./dpda.js";
+import { IntVec } from "./int-vec.js";
+import {
+  BODY_AUTOMATA,
+  type BodyAutomaton,
+  bodySlice,
+  subtreeHasQuote,
+  subtreeTokenWords,
+} from "./string-body-slice.js";
+import type { VocabTrie } from "./vocab-trie.js";
+import { Trans, WalkConfigs } from "./walk-configs.js";
+
+const QUOTE = 0x22;
+/** Fewest tokens under a shallow trie node for slicing it word by word (cached word lists). */
+const WORDWISE_MIN_TOKENS = 512;
+/** Smallest trie subtree (in nodes) worth a string-body check during a walk. */
+const SLICE_MIN_NODES = 256;
+
+/** Walk state of one compiled grammar's masks (single-threaded). */
+export class TrieWalk {
+  /** Configuration at each trie depth of the current walk. */
+  protected readonly levelCfg: Int32Array;
+  protected readonly path: Int32Array;
+  private readonly prefix: Int32Array;
+  /** Trie nodes whose step read below the phase's base (partial walks). */
+  protected readonly uncertain = new IntVec(1024);
+  protected readonly cfgs: WalkConfigs;
+  protected readonly bodies: BodyChecker;
+  /** The body automaton of the last slice (tried first). */
+  private lastBody: BodyAutomaton | null = null;
+  /** Masks (or subtrees of walks) filled from a string-body slice (for tests and statistics). */
+  numSliced = 0;
+
+  constructor(
+    protected readonly trie: VocabTrie,
+    dpda: Dpda,
+    /** Walk configurations with a memoised transition row (tests lower it). */
+    rowCap?: number,
+  ) {
+    this.levelCfg = new Int32Array(trie.maxTokenBytes + 2);
+    this.path = new Int32Array(trie.maxTokenBytes + 2);
+    this.prefix = new Int32Array(trie.maxTokenBytes + 2);
+    this.cfgs = new WalkConfigs(dpda, rowCap);
+    this.bodies = new BodyChecker(this.cfgs);
+  }
+
+  /**
+   * Inside a walk, at node `i` (depth `d`, configuration `c`, subtree ending at `end`): when `c`
+   * simulates a string body and the token prefix so far is a whole body fragment, the subtree's
+   * tokens without `"` come from the slice and only the rest is walked. False: not applicable.
+   */
+  private sliceSubtree(
+    i: number,
+    d: number,
+    c: number,
+    end: number,
+    mask: Int32Array,
+    offset: number,
+  ): boolean {
+    const t = this.trie;
+    let n = 0;
+    for (let a = i; a > 0; a = t.nodeParent[a] as number) this.prefix[n++] = t.nodeByte[a] as number;
+    // The body the walk last sliced with first: bodies differ only in escapes.
+    for (const body of this.lastBody === BODY_AUTOMATA[0] ? BODY_AUTOMATA : [...BODY_AUTOMATA].reverse()) {
+      let q = 0;
+      for (let k = n - 1; k >= 0 && q >= 0; k--) {
+        const b = this.prefix[k] as number;
+        q = b === QUOTE ? -1 : (body.next[q * 256 + b] as number);
+      }
+      // Inside a character (a UTF-8 sequence, an escape) the check starts from that body state.
+      if (q < 0 || (q === 0 ? this.bodies.bodyAt(c) !== body : !this.bodies.bodyFrom(c, body, q))) continue;
+      this.lastBody = body;
+      this.numSliced++;
+      // Tokens here all start with the prefix, which leads the body from 0 to `q`: the slice
+      // (whole tokens from state 0) decides their remaining bytes from `q`.
+      const slice = bodySlice(t, body);
+      const start = t.tokenStart[i] as number;
+      const stop = t.tokenStart[end] as number;
+      if (d <= 2 && stop - start >= WORDWISE_MIN_TOKENS) {
+        const pairs = subtreeTokenWords(t, i);
+        for (let k = 0; k < pairs.length; k += 2) {
+          const w = pairs[k] as number;
+          mask[offset + w] = (mask[offset + w] as number) | ((slice[w] as number) & (pairs[k + 1] as number));
+        }
+      } else
+        for (let k = start; k < stop; k++) {
+          const id = t.tokenIds[k] as number;
+          if ((((slice[id >> 5] as number) >>> (id & 31)) & 1) === 1) setBit(mask, offset, id);
+        }
+      this.walkQuoted(i + 1, end, d, c, mask, offset);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Walks trie nodes `from .. to` (whole subtrees below depth `depth0`, reached in `cfg0` with
+   * no `"` so far), visiting only paths to tokens holding a `"` and setting the accepted ones.
+   */
+  protected walkQuoted(
+    from: number,
+    to: number,
+    depth0: number,
+    cfg0: number,
+    mask: Int32Array,
+    offset: number,
+  ): void {
+    const t = this.trie;
+    const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds } = t;
+    const levelCfg = this.levelCfg;
+    const quoted = this.path; // reused: 1 when the path to that depth holds a `"`
+    levelCfg[depth0] = cfg0;
+    quoted[depth0] = 0;
+    let i = from;
+    while (i < to) {
+      const d = nodeDepth[i] as number;
+      const q = quoted[d - 1] === 1 || nodeByte[i] === QUOTE;
+      if (!q && !subtreeHasQuote(t, i)) {
+        i = subtreeEnd[i] as number; // decided by the slice
+        continue;
+      }
+      const c = this.cfgs.next(levelCfg[d - 1] as number, nodeByte[i] as number);
+      if (c < 0) {
+        // Below a `"` every token holds one, so none of them came from the slice.
+        if (c === Trans.UNCERTAIN) this.uncertain.push(i);
+        i = subtreeEnd[i] as number;
+        continue;
+      }
+      levelCfg[d] = c;
+      quoted[d] = q ? 1 : 0;
+      if (q)
+        for (let k = tokenStart[i] as number, stop = tokenStart[i + 1] as number; k < stop; k++)
+          setBit(mask, offset, tokenIds[k] as number);
+      i++;
+    }
+  }
+
+  /** Walks node `u`'s subtree from configuration `root`: follows its prefix, then walks. */
+  protected walkFrom(root: number, u: number, mask: Int32Array, offset: number): void {
+    const t = this.trie;
+    let n = 0;
+    for (let a = t.nodeParent[u] as number; a > 0; a = t.nodeParent[a] as number) this.path[n++] = a;
+    let c = root;
+    for (let k = n - 1; k >= 0; k--) {
+      c = this.cfgs.next(c, t.nodeByte[this.path[k] as number] as number);
+      if (c < 0) return;
+    }
+    this.walkRange(u, t.subtreeEnd[u] as number, (t.nodeDepth[u] as number) - 1, c, mask, offset);
+  }
+
+  /**
+   * Walks trie nodes `from .. to` (whole subtrees at depth > `depth0`, from configuration `cfg0`
+   * at depth `depth0`), setting bits of accepted tokens. Nodes whose step reads below the
+   * phase's base are appended to `this.uncertain` and their subtrees skipped.
+   */
+  protected walkRange(
+    from: number,
+    to: number,
+    depth0: number,
+    cfg0: number,
+    mask: Int32Array,
+    offset: number,
+  ): void {
+    const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds, subtreeBytes } = this.trie;
+    const levelCfg = this.levelCfg;
+    const cfgs = this.cfgs;
+    const trans = cfgs.trans;
+    const atomOf = cfgs.atomOf;
+    const rows = cfgs.rowCap;
+    const rowBase = cfgs.rowBase;
+    levelCfg[depth0] = cfg0;
+    let i = from;
+    while (i < to) {
+      const d = nodeDepth[i] as number;
+      const p = levelCfg[d - 1] as number;
+      // The memoised transition, read inline (the hot path); computed on a miss.
+      const r = p - rowBase;
+      const a = atomOf[nodeByte[i] as number] as number;
+      let c = a >= 0 && r >= 0 && r < rows ? (trans[(r << 8) | a] as number) : Trans.UNKNOWN;
+      if (c === Trans.UNKNOWN) c = cfgs.next(p, nodeByte[i] as number);
+      if (c < 0) {
+        if (c === Trans.UNCERTAIN) this.uncertain.push(i);
+        i = subtreeEnd[i] as number;
+        continue;
+      }
+      const end = subtreeEnd[i] as number;
+      if (end - i >= SLICE_MIN_NODES && this.sliceSubtree(i, d, c, end, mask, offset)) {
+        i = end;
+        continue;
+      }
+      // Bytes that loop back to one configuration (a string body): if every byte of the subtree
+      // (this node's included) loops at `c`, every token below is accepted; take them at once.
+      // Checked where a loop is likely (the node's own byte loops, or a walk's first level).
+      if (end - i > 2 && (c === p || d === depth0 + 1) && cfgs.loopsOver(c, subtreeBytes, i << 3)) {
+        for (let k = tokenStart[i] as number, stop = tokenStart[end] as number; k < stop; k++)
+          setBit(mask, offset, tokenIds[k] as number);
+        i = end;
+        continue;
+      }
+      levelCfg[d] = c;
+      for (let k = tokenStart[i] as number, stop = tokenStart[i + 1] as number; k < stop; k++)
+        setBit(mask, offset, tokenIds[k] as number);
+      i++;
+    }
+  }
+}
+
+export function setBit(mask: Int32Array, offset: number, id: number): void {
+  const w = offset + (id >> 5);
+  mask[w] = (mask[w] as number) | (1 << (id & 31));
+}
