@@ -24,12 +24,12 @@ export class BodyChecker {
   /** Per configuration of the current walk phase: the body automaton it simulates, or null. */
   private readonly bodyOf = new Map<number, BodyAutomaton | null>();
   /** Per (configuration, body state, body) of the current walk phase: {@link bodyFrom}. */
-  private readonly bodyFromPhase = new Map<string, boolean>();
+  private readonly bodyFromPhase = new Map<number, boolean>();
   private readonly repsByBody = new Map<BodyAutomaton, Int16Array>();
   /** Checks by top stack entry: how many entries the check read, those entries, the result. */
   private readonly bodyByStack = new Map<
-    string,
-    { entries: number; key: string; body: BodyAutomaton | null; q: number }[]
+    number,
+    { entries: number; key: Int32Array; body: BodyAutomaton | null; q: number }[]
   >();
 
   constructor(private readonly cfgs: WalkConfigs) {}
@@ -80,13 +80,13 @@ export class BodyChecker {
    */
   private knownBody(c: number, q: number, want: BodyAutomaton | null): BodyAutomaton | null | undefined {
     const cfgs = this.cfgs;
-    const list = this.bodyByStack.get(cfgs.topEntries(c, 1));
+    const list = this.bodyByStack.get(cfgs.topEntry(c));
     if (list === undefined) return undefined;
     const sp = cfgs.depthOf(c);
     for (const k of list) {
       // Only entries this phase may read (a partial walk must not depend on deeper ones).
       if (k.q !== q || (want !== null && k.body !== want) || sp - k.entries < cfgs.baseIndex) continue;
-      if (cfgs.topEntries(c, k.entries) !== k.key) continue;
+      if (!cfgs.topMatches(c, k.key)) continue;
       cfgs.lowWater = Math.min(cfgs.lowWater, sp - k.entries);
       return k.body;
     }
@@ -95,7 +95,7 @@ export class BodyChecker {
 
   /** Records that configurations with `c`'s top `entries` entries simulate `body` from state `q`. */
   private remember(c: number, entries: number, body: BodyAutomaton | null, q: number): void {
-    const top = this.cfgs.topEntries(c, 1);
+    const top = this.cfgs.topEntry(c);
     const list = this.bodyByStack.get(top) ?? [];
     if (list.length >= 64 || (list.length === 0 && this.bodyByStack.size >= 1 << 14)) return;
     list.push({ entries, key: this.cfgs.topEntries(c, entries), body, q });
@@ -104,7 +104,7 @@ export class BodyChecker {
 
   /** Whether configuration `c` simulates `body` from its state `q` (memoised per walk phase). */
   bodyFrom(c: number, body: BodyAutomaton, q: number): boolean {
-    const key = `${c}:${q}:${body.name}`;
+    const key = (c * 64 + q) * BODY_AUTOMATA.length + BODY_AUTOMATA.indexOf(body);
     let ok = this.bodyFromPhase.get(key);
     if (ok === undefined) {
       const known = this.knownBody(c, q, null);

@@ -194,7 +194,13 @@ export class TrieWalk {
         continue;
       }
       const end = subtreeEnd[i] as number;
-      if (end - i >= SLICE_MIN_NODES && this.sliceSubtree(i, d, c, end, mask, offset)) {
+      // A string body accepts `a` (a memoised step): outside strings most nodes fail this and
+      // skip the check.
+      if (
+        end - i >= SLICE_MIN_NODES &&
+        cfgs.next(c, 0x61) >= 0 &&
+        this.sliceSubtree(i, d, c, end, mask, offset)
+      ) {
         i = end;
         continue;
       }

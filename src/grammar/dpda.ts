@@ -40,7 +40,7 @@ export class Dpda {
   readonly nodeDepth = new IntVec(1024);
   /** Per node: edge id (EDGE leaves), else -1. */
   readonly nodeEdge = new IntVec(1024);
-  private readonly children = new IntPairMap(1024);
+  private readonly children: IntPairMap;
   /** Edges: pop count, and push sequence `pushPool[pushStart[e] .. pushStart[e] + pushLen[e])` bottom-first. */
   readonly edgePop = new IntVec(256);
   readonly edgePushStart = new IntVec(256);
@@ -65,6 +65,8 @@ export class Dpda {
     this.prodLen = Int32Array.from(g.prodRhs, (r) => r.length);
     this.prodLhs = g.prodLhs;
     this.roots = new Int32Array(lr.numStates * g.numCols).fill(-1);
+    // Sized for a typical lazily built tree (a few guard nodes per state), so it rarely regrows.
+    this.children = new IntPairMap(Math.max(1024, lr.numStates * 4));
   }
 
   /** Number of edges built so far. */

@@ -76,13 +76,7 @@ export class MaskCache {
   ): void {
     const row = mask.subarray(offset, offset + this.wordsPerRow);
     let count = 0;
-    for (let w = 0; w < row.length; w++) {
-      let v = row[w] as number;
-      while (v !== 0) {
-        v &= v - 1;
-        count++;
-      }
-    }
+    for (let w = 0; w < row.length; w++) count += popcount(row[w] as number);
     const sparse = count < this.wordsPerRow;
     const cost = sparse ? count : this.wordsPerRow;
     if (this.usedWords + cost > this.budgetWords) return;
@@ -120,4 +114,11 @@ function idsOf(row: Int32Array, count: number): Int32Array {
     }
   }
   return ids;
+}
+
+/** Set bits of a 32-bit word. */
+function popcount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
 }

@@ -102,12 +102,26 @@ export class WalkConfigs {
     return this.depth.data[c] as number;
   }
 
-  /** The top `n` stack entries of configuration `c`, top first, joined (a cache key). */
-  topEntries(c: number, n: number): string {
-    const out: number[] = [];
-    for (let x = c; x > 0 && out.length < n; x = this.parent.data[x] as number)
-      out.push(this.entry.data[x] as number);
-    return out.join(",");
+  /** The top `n` stack entries of configuration `c`, top first (a cache key). */
+  topEntries(c: number, n: number): Int32Array {
+    const out = new Int32Array(n);
+    let k = 0;
+    for (let x = c; x > 0 && k < n; x = this.parent.data[x] as number)
+      out[k++] = this.entry.data[x] as number;
+    return k === n ? out : out.subarray(0, k);
+  }
+
+  /** Whether configuration `c`'s top entries are `key` (top first). */
+  topMatches(c: number, key: Int32Array): boolean {
+    let x = c;
+    for (let k = 0; k < key.length; k++, x = this.parent.data[x] as number)
+      if (x <= 0 || this.entry.data[x] !== key[k]) return false;
+    return true;
+  }
+
+  /** The top stack entry of configuration `c`. */
+  topEntry(c: number): number {
+    return this.entry.data[c] as number;
   }
 
   /** Number of configurations interned in this phase. */
