@@ -242,32 +242,28 @@ describe("bench serve on the mock runtime (virtual time)", () => {
     expect((await cli(["--runtime", "mock", "--workload", "poisson:fast"])).code).toBe(1);
   });
 
-  const writer = existsSync(new URL("./bench-report.ts", import.meta.url));
-  it.skipIf(!writer)(
-    "writes the report with --out (skipped until src/bench/bench-report.ts exists)",
-    async () => {
-      const dir = await mkdtemp(join(tmpdir(), "tf-bench-out-"));
-      try {
-        const { code } = await cli([
-          "--runtime",
-          "mock",
-          "--workload",
-          "burst:3",
-          "--input-len",
-          "8",
-          "--output-len",
-          "8",
-          "--out",
-          dir,
-          "--json",
-        ]);
-        expect(code).toBe(0);
-        expect(existsSync(join(dir, "report.json"))).toBe(true);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    },
-  );
+  it("writes the report with --out", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tf-bench-out-"));
+    try {
+      const { code } = await cli([
+        "--runtime",
+        "mock",
+        "--workload",
+        "burst:3",
+        "--input-len",
+        "8",
+        "--output-len",
+        "8",
+        "--out",
+        dir,
+        "--json",
+      ]);
+      expect(code).toBe(0);
+      expect(existsSync(join(dir, "report.json"))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("bench serve on the native CPU runtime (real time, tiny model)", () => {
