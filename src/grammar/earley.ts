@@ -6,20 +6,22 @@
  */
 
 import { type ByteCfg, type ByteSet, hasByte, isTerminal, prodsByLhs, terminalOf } from "./byte-cfg.js";
+import { IntPairMap } from "./int-vec.js";
 import { nullableSet } from "./normalize-cfg.js";
 
-/** One Earley set: items (production, dot, origin) as parallel arrays plus a dedupe index. */
+/** One Earley set: items (production, dot, origin) as parallel arrays. */
 interface EarleySet {
   readonly prod: number[];
   readonly dot: number[];
   readonly origin: number[];
-  readonly seen: Set<number>;
   /** Items waiting for nonterminal `nt` (dot before it): indices into this set. */
   readonly waiting: Map<number, number[]>;
+  /** Items with a terminal after the dot (indices), listed on the first scan from this set. */
+  scans: number[] | null;
 }
 
 function emptySet(): EarleySet {
-  return { prod: [], dot: [], origin: [], seen: new Set(), waiting: new Map() };
+  return { prod: [], dot: [], origin: [], waiting: new Map(), scans: null };
 }
 
 /**
@@ -33,6 +35,8 @@ export class EarleyRecognizer {
   private readonly nullable: boolean[];
   private readonly itemBase: number[];
   private readonly sets: EarleySet[] = [];
+  /** Items of the set under construction, (item, origin) → 1 (one set is built at a time). */
+  private readonly building = new IntPairMap(1024);
 
   constructor(private readonly cfg: ByteCfg) {
     this.rhs = cfg.prods.map((p) => p.rhs);
@@ -56,6 +60,7 @@ export class EarleyRecognizer {
   /** Back to the empty input. */
   reset(): void {
     this.sets.length = 0;
+    this.building.clear();
     const first = emptySet();
     this.sets.push(first);
     for (const p of this.byLhs[this.cfg.start] ?? []) this.add(first, p, 0, 0);
@@ -67,11 +72,13 @@ export class EarleyRecognizer {
     const cur = this.sets[this.sets.length - 1] as EarleySet;
     const next = emptySet();
     const pos = this.sets.length;
-    for (let i = 0; i < cur.prod.length; i++) {
+    this.building.clear();
+    // A set is scanned once per child in a trie walk: list its scanning items once.
+    cur.scans ??= this.scanItems(cur);
+    for (const i of cur.scans) {
       const p = cur.prod[i] as number;
       const d = cur.dot[i] as number;
-      const sym = this.rhs[p]?.[d];
-      if (sym === undefined || !isTerminal(sym)) continue;
+      const sym = this.rhs[p]?.[d] as number;
       if (hasByte(this.cfg.terminals[terminalOf(sym)] as ByteSet, byte))
         this.add(next, p, d + 1, cur.origin[i] as number);
     }
@@ -102,10 +109,20 @@ export class EarleyRecognizer {
     return (this.sets[this.sets.length - 1] as EarleySet).prod.length > 0;
   }
 
+  private scanItems(set: EarleySet): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < set.prod.length; i++) {
+      const sym = this.rhs[set.prod[i] as number]?.[set.dot[i] as number];
+      if (sym !== undefined && isTerminal(sym)) out.push(i);
+    }
+    return out;
+  }
+
+  /** Adds item (p, d, origin) to `set`, the set under construction, unless it is there. */
   private add(set: EarleySet, p: number, d: number, origin: number): void {
-    const key = ((this.itemBase[p] as number) + d) * 4294967296 + origin;
-    if (set.seen.has(key)) return;
-    set.seen.add(key);
+    const item = (this.itemBase[p] as number) + d;
+    if (this.building.get(item, origin) >= 0) return;
+    this.building.set(item, origin, 1);
     set.prod.push(p);
     set.dot.push(d);
     set.origin.push(origin);
