@@ -25,9 +25,7 @@ export function emitRightLinear(
   tail: (label: number) => GrammarExpr,
 ): GrammarExpr {
   dfa.edges.forEach((list, s) => {
-    const byTarget = new Map<number, CodePointRange[]>();
-    for (const e of list) byTarget.set(e.to, [...(byTarget.get(e.to) ?? []), [e.lo, e.hi]]);
-    const alts = [...byTarget].map(([to, r]) => g.seq(spell(r), g.ref(`${prefix}-${to}`)));
+    const alts = [...rangesByTarget(list)].map(([to, r]) => g.seq(spell(r), g.ref(`${prefix}-${to}`)));
     const label = dfa.label[s] as number;
     if (label >= 0) alts.push(tail(label));
     rules.set(`${prefix}-${s}`, alts.length === 1 ? (alts[0] as GrammarExpr) : g.alt(...alts));
@@ -51,9 +49,8 @@ export function emitLeftLinear(
   const incoming: GrammarExpr[][] = Array.from({ length: n }, () => []);
   incoming[0]?.push(g.empty());
   dfa.edges.forEach((list, s) => {
-    const byTarget = new Map<number, CodePointRange[]>();
-    for (const e of list) byTarget.set(e.to, [...(byTarget.get(e.to) ?? []), [e.lo, e.hi]]);
-    for (const [to, ranges] of byTarget) incoming[to]?.push(g.seq(g.ref(`${prefix}-${s}`), spell(ranges)));
+    for (const [to, ranges] of rangesByTarget(list))
+      incoming[to]?.push(g.seq(g.ref(`${prefix}-${s}`), spell(ranges)));
   });
   const ends: GrammarExpr[] = [];
   incoming.forEach((alts, t) => {
@@ -63,4 +60,15 @@ export function emitLeftLinear(
   });
   rules.set(`${prefix}-end`, ends.length === 1 ? (ends[0] as GrammarExpr) : g.alt(...ends));
   return g.ref(`${prefix}-end`);
+}
+
+/** A state's edges grouped by target state: the code-point ranges leading there. */
+function rangesByTarget(list: CharDfa["edges"][number]): Map<number, CodePointRange[]> {
+  const byTarget = new Map<number, CodePointRange[]>();
+  for (const e of list) {
+    const ranges = byTarget.get(e.to);
+    if (ranges) ranges.push([e.lo, e.hi]);
+    else byTarget.set(e.to, [[e.lo, e.hi]]);
+  }
+  return byTarget;
 }

@@ -66,7 +66,7 @@ export class EarleyRecognizer {
     this.starts = prodsByLhs(cfg).map((ps) => Int32Array.from(ps, (q) => itemBase[q] as number));
     this.nullable = nullableSet(cfg);
     this.termBits = new Uint32Array(cfg.terminals.length * 8);
-    cfg.terminals.forEach((t, i) => this.termBits.set(t.subarray(0, 8), i * 8));
+    for (const [i, t] of cfg.terminals.entries()) this.termBits.set(t.subarray(0, 8), i * 8);
     this.reset();
   }
 

@@ -26,15 +26,17 @@ function check(schema: unknown, accept: unknown[], reject: unknown[], options: J
 }
 
 describe("JSON Schema: objects", () => {
+  /** Three closed properties, `b` required. */
+  const abc = {
+    type: "object",
+    properties: { a: { type: "integer" }, b: { type: "string" }, c: { type: "boolean" } },
+    required: ["b"],
+    additionalProperties: false,
+  };
+
   it("writes properties in schema order when asked, optional ones optional", () => {
-    const schema = {
-      type: "object",
-      properties: { a: { type: "integer" }, b: { type: "string" }, c: { type: "boolean" } },
-      required: ["b"],
-      additionalProperties: false,
-    };
     check(
-      schema,
+      abc,
       ['{"b":"x"}', '{"a":1,"b":"x","c":true}', '{"b":"","c":false}'],
       ['{"a":1}', '{"b":"x","a":1}', "{}", '{"b":"x",}', '{"b":"x","d":1}'],
       { propertyOrder: "schema" },
@@ -42,14 +44,8 @@ describe("JSON Schema: objects", () => {
   });
 
   it("accepts properties in any order by default", () => {
-    const schema = {
-      type: "object",
-      properties: { a: { type: "integer" }, b: { type: "string" }, c: { type: "boolean" } },
-      required: ["b"],
-      additionalProperties: false,
-    };
     check(
-      schema,
+      abc,
       ['{"b":"x"}', '{"c":true,"b":"x","a":1}', '{"b":"x","a":1}'],
       ['{"a":1}', '{"c":true,"a":1}', "{}", '{"b":"x",}', '{"b":"x","b":"y"}', '{"d":1,"b":"x"}'],
     );
