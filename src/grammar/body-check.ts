@@ -142,7 +142,8 @@ export class BodyChecker {
         if (cfgs.lastRead < low) low = cfgs.lastRead;
         const r = body.next[q * 256 + b] as number;
         if (t < 0 || r < 0) {
-          if (t === Trans.UNCERTAIN || t < 0 !== r < 0) return false;
+          // A fork is no body state (and no rejection): the check fails.
+          if (t === Trans.UNCERTAIN || t <= Trans.FORK || t < 0 !== r < 0) return false;
           continue;
         }
         const seen = state.get(t);

@@ -11,22 +11,30 @@ import { Dpda } from "./dpda.js";
 import { DpdaCore } from "./dpda-core.js";
 import { DpdaMaskWalker } from "./dpda-mask.js";
 import { EarleyCore } from "./earley-core.js";
+import { GlrCore } from "./glr-core.js";
 import { buildLrAutomaton, type LrAutomaton } from "./lr-automaton.js";
 import type { LrConflict } from "./lr-conflicts.js";
-import { analyzeGrammar } from "./lr-grammar.js";
+import { analyzeGrammar, type LrGrammar } from "./lr-grammar.js";
 import { MaskCache } from "./mask-cache.js";
 import type { MatcherCore } from "./matcher-core.js";
 import { rewriteTailRecursion } from "./tail-recursion.js";
 import type { VocabTrie } from "./vocab-trie.js";
 
-/** Which matcher engine a grammar uses. */
-export type GrammarEngine = "dpda" | "earley";
+/**
+ * Which matcher engine a grammar uses: the Pre³ DPDA (LR(1) grammars), the DPDA with forking
+ * stacks (GLR: grammars with LR conflicts), or the Earley recogniser (grammars GLR cannot run
+ * or whose LR automaton is too large).
+ */
+export type GrammarEngine = "dpda" | "glr" | "earley";
 
 /** Compile options (all optional). */
 export interface CompileOptions {
   /** Largest LR automaton tried before falling back to Earley (default 50,000 states). */
   readonly maxLrStates?: number;
-  /** Force an engine (tests, benchmarks); default: DPDA when LR(1), else Earley. */
+  /**
+   * Force an engine (tests, benchmarks): "earley" always; "dpda" never forks (grammars with
+   * conflicts use Earley). Default: the DPDA when LR(1), else GLR, else Earley.
+   */
   readonly engine?: GrammarEngine;
   /** Mask cache budget in int32 words (default 8M = 32 MiB). */
   readonly maskCacheWords?: number;
@@ -47,12 +55,12 @@ export interface CompiledGrammarStats {
 export class CompiledGrammar {
   /** The engine matchers of this grammar use. */
   readonly engine: GrammarEngine;
-  /** Why the DPDA is not used (first conflict, size limit), or null when it is. */
+  /** Why the plain DPDA is not used (first conflict, size limit), or null when it is. */
   readonly fallbackReason: string | null;
   /** Every LR conflict of the last construction tried (empty for the DPDA). */
   readonly conflicts: readonly LrConflict[];
   readonly stats: CompiledGrammarStats;
-  /** @internal The DPDA (engine "dpda"), else null. */
+  /** @internal The DPDA (engines "dpda" and "glr"), else null. */
   readonly dpda: Dpda | null;
   /** @internal The LR automaton behind the DPDA, else null. */
   readonly lr: LrAutomaton | null;
@@ -71,7 +79,7 @@ export class CompiledGrammar {
     startedAtMs = performance.now(),
   ) {
     const chosen = chooseEngine(cfg, options);
-    this.engine = chosen.lr ? "dpda" : "earley";
+    this.engine = chosen.lr ? (chosen.lr.conflicts.length > 0 ? "glr" : "dpda") : "earley";
     this.fallbackReason = chosen.reason;
     this.conflicts = chosen.conflicts;
     this.lr = chosen.lr;
@@ -97,9 +105,13 @@ export class CompiledGrammar {
 
   /** @internal A fresh engine state for one matcher. */
   newCore(maxStackDepth: number): MatcherCore {
-    if (this.dpda && this.lr && this.walker)
+    const earley = () => new EarleyCore(this.cfg, this.trie);
+    if (this.dpda && this.lr && this.walker) {
+      if (this.engine === "glr")
+        return new GlrCore(this.dpda, maxStackDepth, this.walker, this.maskCache, this.wordsPerRow, earley);
       return new DpdaCore(this.dpda, this.lr.numStates, maxStackDepth, this.walker, this.maskCache);
-    return new EarleyCore(this.cfg, this.trie);
+    }
+    return earley();
   }
 }
 
@@ -113,15 +125,16 @@ interface EngineChoice {
 /**
  * The grammar with tail recursion made left-recursive, then as written; for each, LALR(1) and,
  * on reduce/reduce conflicts (LALR merges can add those), canonical LR(1). The first without
- * conflicts gives the DPDA; if none, Earley with the original grammar's first conflict. The
- * grammar as written is only tried when the rewrite's own rules are in a conflict (other
- * conflicts are the grammar's, and building them again costs compile time for nothing).
+ * conflicts gives the DPDA; if none, the last automaton built runs as GLR (or, when GLR cannot
+ * run the grammar, Earley), reporting the first conflict. The grammar as written is only tried
+ * when the rewrite's own rules are in a conflict (other conflicts are the grammar's, and
+ * building them again costs compile time for nothing).
  */
 function chooseEngine(cfg: ByteCfg, options: CompileOptions): EngineChoice {
   const rewritten = options.engine === "earley" ? null : rewriteTailRecursion(cfg);
   if (rewritten) {
     const choice = tryLr(rewritten, options);
-    if (choice.lr) return choice;
+    if (choice.lr && choice.conflicts.length === 0) return choice;
     const fromRewrite = choice.conflicts.some((c) => c.items.some((item) => item.includes("#laps")));
     if (choice.conflicts.length > 0 && !fromRewrite) return choice;
   }
@@ -135,12 +148,14 @@ function tryLr(cfg: ByteCfg, options: CompileOptions): EngineChoice {
     return { lr: null, reason: "engine forced to earley", conflicts: [], numAtoms };
   const maxStates = options.maxLrStates ?? 50_000;
   let conflicts: readonly LrConflict[] = [];
+  let withConflicts: LrAutomaton | null = null;
   let budget = maxStates;
   for (const kind of ["lalr1", "lr1"] as const) {
     try {
       const lr = buildLrAutomaton(g, kind, budget);
       if (lr.conflicts.length === 0) return { lr, reason: null, conflicts: [], numAtoms };
       conflicts = lr.conflicts;
+      withConflicts = lr;
       // Canonical LR(1) splits LALR states by lookahead; past a few times their number the
       // conflicts are almost always ambiguity, which no split removes.
       budget = Math.min(maxStates, Math.max(2_000, 4 * lr.numStates));
@@ -154,5 +169,54 @@ function tryLr(cfg: ByteCfg, options: CompileOptions): EngineChoice {
   }
   const first = conflicts[0] as LrConflict;
   const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : "";
-  return { lr: null, reason: `grammar is not LR(1): ${first.message}${more}`, conflicts, numAtoms };
+  const reason = `grammar is not LR(1): ${first.message}${more}`;
+  if (options.engine === "glr" || options.engine === undefined) {
+    const hidden = hiddenLeftRecursion(g);
+    if (hidden === null) return { lr: withConflicts, reason, conflicts, numAtoms };
+    return {
+      lr: null,
+      reason: `${reason}; GLR cannot run it (hidden left recursion through ${hidden})`,
+      conflicts,
+      numAtoms,
+    };
+  }
+  return { lr: null, reason, conflicts, numAtoms };
+}
+
+/**
+ * A nonterminal that derives itself at the start of a sentential form behind a nullable but
+ * nonempty prefix (`A → B A c`, `B → ε`), or null. Its LR reduce loop can push ε-reductions
+ * without end, which GLR's reduce exploration cannot run; such grammars use Earley.
+ */
+export function hiddenLeftRecursion(g: LrGrammar): string | null {
+  // Left-corner edges A → X: A → α X β with α nullable; `hidden` when α is nonempty.
+  const n = g.numNonterminals;
+  const edges: number[][] = Array.from({ length: n }, () => []);
+  const hidden: [number, number][] = [];
+  g.prodRhs.forEach((rhs, p) => {
+    const lhs = g.prodLhs[p] as number;
+    for (let d = 0; d < rhs.length; d++) {
+      const x = rhs[d] as number;
+      if (x < 0) break; // a terminal ends the left corner
+      edges[lhs]?.push(x);
+      if (d > 0) hidden.push([lhs, x]);
+      if (!g.nullable[x]) break;
+    }
+  });
+  for (const [a, x] of hidden) {
+    // Does X reach A through left corners?
+    const seen = new Uint8Array(n);
+    const stack = [x];
+    seen[x] = 1;
+    while (stack.length > 0) {
+      const y = stack.pop() as number;
+      if (y === a) return g.cfg.names[a] ?? `#${a}`;
+      for (const z of edges[y] ?? [])
+        if (!seen[z]) {
+          seen[z] = 1;
+          stack.push(z);
+        }
+    }
+  }
+  return null;
 }

@@ -32,6 +32,8 @@ export class TrieWalk {
   protected readonly levelCfg: Int32Array;
   protected readonly path: Int32Array;
   private readonly prefix: Int32Array;
+  /** Ancestors of the node a {@link walkFrom} starts at (deepest first). */
+  private readonly fromPath: Int32Array;
   /** Trie nodes whose step read below the phase's base (partial walks). */
   protected readonly uncertain = new IntVec(1024);
   protected readonly cfgs: WalkConfigs;
@@ -50,6 +52,7 @@ export class TrieWalk {
     this.levelCfg = new Int32Array(trie.maxTokenBytes + 2);
     this.path = new Int32Array(trie.maxTokenBytes + 2);
     this.prefix = new Int32Array(trie.maxTokenBytes + 2);
+    this.fromPath = new Int32Array(trie.maxTokenBytes + 2);
     this.cfgs = new WalkConfigs(dpda, rowCap);
     this.bodies = new BodyChecker(this.cfgs);
   }
@@ -114,13 +117,15 @@ export class TrieWalk {
     cfg0: number,
     mask: Int32Array,
     offset: number,
+    /** 1 when the path to `depth0` already holds a `"`. */
+    quoted0 = 0,
   ): void {
     const t = this.trie;
     const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds } = t;
     const levelCfg = this.levelCfg;
     const quoted = this.path; // reused: 1 when the path to that depth holds a `"`
     levelCfg[depth0] = cfg0;
-    quoted[depth0] = 0;
+    quoted[depth0] = quoted0;
     let i = from;
     while (i < to) {
       const d = nodeDepth[i] as number;
@@ -133,14 +138,18 @@ export class TrieWalk {
       if (c < 0) {
         // Below a `"` every token holds one, so none of them came from the slice.
         if (c === Trans.UNCERTAIN) this.uncertain.push(i);
+        else if (c <= Trans.FORK) {
+          const end = subtreeEnd[i] as number;
+          if (q) setTokensAt(t, i, mask, offset);
+          for (let k = 0, n = this.cfgs.forkSize(c); k < n; k++)
+            this.walkQuoted(i + 1, end, d, this.cfgs.forkAt(c, k), mask, offset, q ? 1 : 0);
+        }
         i = subtreeEnd[i] as number;
         continue;
       }
       levelCfg[d] = c;
       quoted[d] = q ? 1 : 0;
-      if (q)
-        for (let k = tokenStart[i] as number, stop = tokenStart[i + 1] as number; k < stop; k++)
-          setBit(mask, offset, tokenIds[k] as number);
+      if (q) setTokensAt(t, i, mask, offset);
       i++;
     }
   }
@@ -149,10 +158,21 @@ export class TrieWalk {
   protected walkFrom(root: number, u: number, mask: Int32Array, offset: number): void {
     const t = this.trie;
     let n = 0;
-    for (let a = t.nodeParent[u] as number; a > 0; a = t.nodeParent[a] as number) this.path[n++] = a;
-    let c = root;
-    for (let k = n - 1; k >= 0; k--) {
-      c = this.cfgs.next(c, t.nodeByte[this.path[k] as number] as number);
+    for (let a = t.nodeParent[u] as number; a > 0; a = t.nodeParent[a] as number) this.fromPath[n++] = a;
+    this.walkFromAt(root, n - 1, u, mask, offset);
+  }
+
+  /** {@link walkFrom} from configuration `c` at prefix node `fromPath[k]` (each branch of a fork). */
+  private walkFromAt(c0: number, k0: number, u: number, mask: Int32Array, offset: number): void {
+    const t = this.trie;
+    let c = c0;
+    for (let k = k0; k >= 0; k--) {
+      c = this.cfgs.next(c, t.nodeByte[this.fromPath[k] as number] as number);
+      if (c <= Trans.FORK) {
+        for (let j = 0, n = this.cfgs.forkSize(c); j < n; j++)
+          this.walkFromAt(this.cfgs.forkAt(c, j), k - 1, u, mask, offset);
+        return;
+      }
       if (c < 0) return;
     }
     this.walkRange(u, t.subtreeEnd[u] as number, (t.nodeDepth[u] as number) - 1, c, mask, offset);
@@ -190,6 +210,7 @@ export class TrieWalk {
       if (c === Trans.UNKNOWN) c = cfgs.next(p, nodeByte[i] as number);
       if (c < 0) {
         if (c === Trans.UNCERTAIN) this.uncertain.push(i);
+        else if (c <= Trans.FORK) this.walkFork(i, d, c, mask, offset);
         i = subtreeEnd[i] as number;
         continue;
       }
@@ -219,6 +240,31 @@ export class TrieWalk {
       i++;
     }
   }
+
+  /**
+   * Node `i` (depth `d`) reached in fork `code` (GLR): its tokens are accepted, and its subtree
+   * is walked once per configuration of the fork (masks are unions, so overlaps are harmless).
+   */
+  private walkFork(i: number, d: number, code: number, mask: Int32Array, offset: number): void {
+    const end = this.trie.subtreeEnd[i] as number;
+    setTokensAt(this.trie, i, mask, offset);
+    for (let k = 0, n = this.cfgs.forkSize(code); k < n; k++) {
+      const c = this.cfgs.forkAt(code, k);
+      if (
+        end - i >= SLICE_MIN_NODES &&
+        this.cfgs.next(c, 0x61) >= 0 &&
+        this.sliceSubtree(i, d, c, end, mask, offset)
+      )
+        continue;
+      this.walkRange(i + 1, end, d, c, mask, offset);
+    }
+  }
+}
+
+/** Sets the tokens that end at trie node `i`. */
+function setTokensAt(t: VocabTrie, i: number, mask: Int32Array, offset: number): void {
+  for (let k = t.tokenStart[i] as number, stop = t.tokenStart[i + 1] as number; k < stop; k++)
+    setBit(mask, offset, t.tokenIds[k] as number);
 }
 
 export function setBit(mask: Int32Array, offset: number, id: number): void {

@@ -124,10 +124,11 @@ function checkPrefixes(m: GrammarMatcher, r: EarleyRecognizer, bytes: Uint8Array
   return checked;
 }
 
-describe("DPDA vs Earley, every prefix", () => {
+describe("DPDA and GLR vs Earley, every prefix", () => {
   it("random grammars: derivations, mutations, random strings", () => {
     const r = rng(7);
     let numLr = 0;
+    let numGlr = 0;
     let numPrefixes = 0;
     for (let k = 0; k < 150; k++) {
       let compiled: ReturnType<typeof byteCompiler.compile>;
@@ -136,8 +137,9 @@ describe("DPDA vs Earley, every prefix", () => {
       } catch {
         continue; // e.g. start derives nothing
       }
-      if (compiled.engine !== "dpda") continue;
-      numLr++;
+      if (compiled.engine === "earley") continue;
+      if (compiled.engine === "glr") numGlr++;
+      else numLr++;
       const m = new GrammarMatcher(compiled);
       const e = new EarleyRecognizer(compiled.cfg);
       for (let s = 0; s < 24; s++) {
@@ -155,8 +157,9 @@ describe("DPDA vs Earley, every prefix", () => {
       }
     }
     expect(numLr).toBeGreaterThan(40);
+    expect(numGlr).toBeGreaterThan(20);
     expect(numPrefixes).toBeGreaterThan(1500);
-    console.log(`random grammars: ${numLr} LR(1), ${numPrefixes} prefixes checked`);
+    console.log(`random grammars: ${numLr} LR(1), ${numGlr} GLR, ${numPrefixes} prefixes checked`);
   });
 
   it("JSON grammar: random documents and mutations", () => {
@@ -193,17 +196,21 @@ describe("DPDA vs Earley, every prefix", () => {
       expect(checkPrefixes(m, e, enc.encode(bad)) === enc.encode(bad).length && m.isCompleted()).toBe(false);
   });
 
-  it("a grammar that is not LR(1) falls back to Earley and says why", () => {
+  it("a grammar that is not LR(1) runs as GLR (or, forced, on Earley) and says why", () => {
     const a = ast({
       root: g.alt(g.cls([[0x30, 0x39]]), g.seq(g.cls([[0x31, 0x39]]), g.rep(g.cls([[0x30, 0x39]]), 0, null))),
     });
-    const compiled = byteCompiler.compile(a);
-    expect(compiled.engine).toBe("earley");
-    expect(compiled.fallbackReason).toMatch(
-      /not LR\(1\): reduce\/reduce conflict on end of input .*root → \[0-9\] •/,
-    );
-    const m = new GrammarMatcher(compiled);
-    const e = new EarleyRecognizer(compiled.cfg);
-    for (const s of ["0", "7", "12", "01", "90", "x"]) checkPrefixes(m, e, enc.encode(s));
+    for (const engine of ["glr", "earley"] as const) {
+      const compiled = new GrammarCompiler(byteInfo, { engine }).compile(a);
+      expect(compiled.engine).toBe(engine);
+      expect(compiled.fallbackReason).toMatch(
+        engine === "glr"
+          ? /not LR\(1\): reduce\/reduce conflict on end of input .*root → \[0-9\] •/
+          : /engine forced to earley/,
+      );
+      const m = new GrammarMatcher(compiled);
+      const e = new EarleyRecognizer(compiled.cfg);
+      for (const s of ["0", "7", "12", "01", "90", "x"]) checkPrefixes(m, e, enc.encode(s));
+    }
   });
 });

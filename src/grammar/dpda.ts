@@ -11,13 +11,21 @@
  * Edges are built lazily, the first time a (state, atom, stack context) is met, by running the
  * LR reduce loop once on that context, and memoised. A leaf is an edge, a rejection, or (on the
  * end-of-input column) acceptance; each leaf records the deepest stack position its guard read.
+ *
+ * Automata with conflicts (grammars that are not LR(1)) run as a GLR parser over the same
+ * tables: the reduce loop follows every action of a conflicting entry, and a leaf whose branches
+ * shift in different ways is a fork, a list of edges; the runtime keeps one stack per branch.
  */
 
+import { GrammarError } from "../errors.js";
 import { IntPairMap, IntVec } from "./int-vec.js";
 import type { LrAutomaton } from "./lr-automaton.js";
 
 /** Node kinds of the guard decision trees. */
-export const NodeKind = { BRANCH: 0, EDGE: 1, REJECT: 2, ACCEPT: 3 } as const;
+export const NodeKind = { BRANCH: 0, EDGE: 1, REJECT: 2, ACCEPT: 3, FORK: 4 } as const;
+
+/** Most reduce steps one GLR exploration may take (a runaway guard; grammars never come close). */
+const MAX_FORK_STEPS = 1 << 16;
 
 /**
  * The DPDA of one LR automaton: lazily built, memoised edges in typed arrays. Shared by all
@@ -38,18 +46,24 @@ export class Dpda {
   /** Per node: kind and argument (branch: depth read; leaf: deepest depth its guard read). */
   readonly nodeKind = new IntVec(1024);
   readonly nodeDepth = new IntVec(1024);
-  /** Per node: edge id (EDGE leaves), else -1. */
+  /** Per node: edge id (EDGE leaves), fork id (FORK leaves), else -1. */
   readonly nodeEdge = new IntVec(1024);
+  /** Forks: edge ids `forkPool[forkStart[f] .. forkStart[f] + forkLen[f])`. */
+  readonly forkStart = new IntVec(16);
+  readonly forkLen = new IntVec(16);
+  readonly forkPool = new IntVec(64);
+  /** Every action of each conflicting table entry (`state * numCols + col`); null without conflicts. */
+  private readonly alternatives: Map<number, Int32Array> | null;
   private readonly children: IntPairMap;
   /** Edges: pop count, and push sequence `pushPool[pushStart[e] .. pushStart[e] + pushLen[e])` bottom-first. */
   readonly edgePop = new IntVec(256);
   readonly edgePushStart = new IntVec(256);
   readonly edgePushLen = new IntVec(256);
   readonly pushPool = new IntVec(1024);
-  /** Scratch of the last simulation: guard reads, pop count and push sequence. */
+  /** Scratch of the last simulation: guard reads, its edges (one, or a fork's), and a push sequence. */
   private readonly simReads = new IntVec(64);
+  private readonly simEdges = new IntVec(8);
   private readonly simPush = new IntVec(64);
-  private simPop = 0;
   /** Edges by (hash of pop and push, push length): the newest, then `edgeNextSame` links. */
   private readonly edgeByHash = new IntPairMap(256);
   private readonly edgeNextSame = new IntVec(256);
@@ -67,6 +81,12 @@ export class Dpda {
     this.roots = new Int32Array(lr.numStates * g.numCols).fill(-1);
     // Sized for a typical lazily built tree (a few guard nodes per state), so it rarely regrows.
     this.children = new IntPairMap(Math.max(1024, lr.numStates * 4));
+    this.alternatives = conflictAlternatives(lr);
+  }
+
+  /** Whether the automaton has conflicts, so leaves can fork (GLR). */
+  get forks(): boolean {
+    return this.alternatives !== null;
   }
 
   /** Number of edges built so far. */
@@ -99,15 +119,16 @@ export class Dpda {
 
   /**
    * Runs the LR reduce loop for `col` on the stack into the scratch fields (`simReads`: (depth,
-   * value) pairs read below the top, depths increasing; `simPop`, `simPush`); returns the leaf
+   * value) pairs read below the top, depths increasing; `simEdges`: the edge); returns the leaf
    * kind, or -1 if it reads below `base`.
    */
   private simulate(stack: Int32Array, sp: number, col: number, base: number): number {
+    if (this.alternatives) return this.simulateForks(stack, sp, col, base, this.alternatives);
     const reads = this.simReads;
     const virt = this.simPush;
     reads.length = 0;
     virt.length = 0;
-    this.simPop = 0;
+    this.simEdges.length = 0;
     let realTop = sp;
     let lastRead = sp - 1;
     let state = stack[sp - 1] as number;
@@ -119,7 +140,7 @@ export class Dpda {
       }
       if (act > 0) {
         virt.push(act - 1);
-        this.simPop = sp - realTop;
+        this.simEdges.push(this.edge(sp - realTop, virt));
         return NodeKind.EDGE;
       }
       const p = -act - 1;
@@ -154,14 +175,103 @@ export class Dpda {
     return this.nodeEdge.push(edge);
   }
 
-  /** A leaf for the last simulation (of `kind`). */
-  private leaf(kind: number): number {
-    const r = this.simReads;
-    const depth = r.length > 0 ? (r.data[r.length - 2] as number) : 0;
-    return this.newNode(kind, depth, kind === NodeKind.EDGE ? this.edge(this.simPop, this.simPush) : -1);
+  /**
+   * {@link simulate} for automata with conflicts: a depth-first search over every action of
+   * conflicting entries. Reads are recorded in search order, each depth once; that order depends
+   * only on the values read before, as the guard tree needs. Branches reaching a configuration
+   * already explored stop (identical futures), so cycles of reductions end.
+   */
+  private simulateForks(
+    stack: Int32Array,
+    sp: number,
+    col: number,
+    base: number,
+    alternatives: Map<number, Int32Array>,
+  ): number {
+    const reads = this.simReads;
+    const edges = this.simEdges;
+    const virt = this.simPush;
+    reads.length = 0;
+    edges.length = 0;
+    let accept = false;
+    let steps = 0;
+    const read = new Set<number>();
+    const seen = new Set<string>();
+    // Pending branches: virtual stack above `realTop`, and the action to take next.
+    const pending: { realTop: number; virt: number[]; act: number }[] = [];
+    const branch = (realTop: number, v: number[]): void => {
+      const key = `${realTop}:${v.join(",")}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      const state = v.length > 0 ? (v[v.length - 1] as number) : (stack[realTop - 1] as number);
+      const at = state * this.numCols + col;
+      const alts = alternatives.get(at);
+      if (alts)
+        for (let k = alts.length - 1; k >= 0; k--) pending.push({ realTop, virt: v, act: alts[k] as number });
+      else pending.push({ realTop, virt: v, act: this.action[at] as number });
+    };
+    branch(sp, []);
+    while (pending.length > 0) {
+      const { realTop: top, virt: v0, act } = pending.pop() as (typeof pending)[number];
+      if (++steps > MAX_FORK_STEPS) throw new GrammarError("GLR reduce exploration did not end");
+      if (act === 0) continue;
+      if (act > 0) {
+        virt.length = 0;
+        for (const x of v0) virt.push(x);
+        virt.push(act - 1);
+        const e = this.edge(sp - top, virt);
+        let dup = false;
+        for (let k = 0; k < edges.length; k++) dup ||= edges.data[k] === e;
+        if (!dup) edges.push(e);
+        continue;
+      }
+      const p = -act - 1;
+      if (p === 0) {
+        accept = true;
+        continue;
+      }
+      const n = this.prodLen[p] as number;
+      const fromVirt = Math.min(n, v0.length);
+      const v = v0.slice(0, v0.length - fromVirt);
+      const realTop = top - (n - fromVirt);
+      let q: number;
+      if (v.length > 0) q = v[v.length - 1] as number;
+      else {
+        const idx = realTop - 1;
+        if (idx < base) return -1;
+        q = stack[idx] as number;
+        if (!read.has(idx)) {
+          read.add(idx);
+          if (idx < sp - 1) {
+            reads.push(sp - 1 - idx);
+            reads.push(q);
+          }
+        }
+      }
+      v.push(this.gotos.get(q, this.prodLhs[p] as number));
+      branch(realTop, v);
+    }
+    if (accept) return NodeKind.ACCEPT;
+    if (edges.length === 0) return NodeKind.REJECT;
+    return edges.length === 1 ? NodeKind.EDGE : NodeKind.FORK;
   }
 
-  /** The edge "pop `pop`, push `push`", shared by every leaf that needs it. */
+  /** A leaf for the last simulation (of `kind`), at the deepest position its guard read. */
+  private leaf(kind: number): number {
+    const r = this.simReads;
+    let depth = 0;
+    for (let i = 0; i < r.length; i += 2) depth = Math.max(depth, r.data[i] as number);
+    let arg = -1;
+    if (kind === NodeKind.EDGE) arg = this.simEdges.data[0] as number;
+    else if (kind === NodeKind.FORK) {
+      arg = this.forkStart.push(this.forkPool.length);
+      this.forkLen.push(this.simEdges.length);
+      for (let k = 0; k < this.simEdges.length; k++) this.forkPool.push(this.simEdges.data[k] as number);
+    }
+    return this.newNode(kind, depth, arg);
+  }
+
+  /** The edge "pop `pop`, push `push`" (interned: every leaf that needs it shares it). */
   private edge(pop: number, push: IntVec): number {
     const n = push.length;
     const data = push.data;
@@ -207,4 +317,21 @@ export class Dpda {
     }
     return node;
   }
+}
+
+/** Every action of each conflicting entry of `lr`'s table, the one the table kept first. */
+function conflictAlternatives(lr: LrAutomaton): Map<number, Int32Array> | null {
+  if (lr.conflicts.length === 0) return null;
+  const numCols = lr.grammar.numCols;
+  const lists = new Map<number, number[]>();
+  for (const c of lr.conflicts) {
+    const at = c.state * numCols + c.col;
+    let list = lists.get(at);
+    if (!list) {
+      list = [lr.action[at] as number];
+      lists.set(at, list);
+    }
+    if (!list.includes(c.action)) list.push(c.action);
+  }
+  return new Map([...lists].map(([at, list]) => [at, Int32Array.from(list)]));
 }

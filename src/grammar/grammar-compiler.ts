@@ -50,7 +50,7 @@ export class GrammarCompiler {
 
   /**
    * Compiles `ast` (or returns the cached result for the same content). Throws GrammarError for
-   * an invalid or oversized grammar; a grammar that is not LR(1) compiles to the Earley engine.
+   * an invalid or oversized grammar; a grammar that is not LR(1) compiles to GLR (or Earley).
    */
   compile(ast: GrammarAst): CompiledGrammar {
     const key = grammarKey(ast, JSON.stringify(this.options));

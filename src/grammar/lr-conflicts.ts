@@ -10,6 +10,10 @@ import { type LrGrammar, NO_SYMBOL } from "./lr-grammar.js";
 /** One conflict of an LR automaton. */
 export interface LrConflict {
   readonly state: number;
+  /** The lookahead column (an atom, or `eof`). */
+  readonly col: number;
+  /** The action the table did not keep (reduce production p: -p - 1; see LrAction). */
+  readonly action: number;
   readonly kind: "shift/reduce" | "reduce/reduce";
   /** The lookahead: bytes of the atom (`'1'`, `[0-9]`) or `end of input`. */
   readonly lookahead: string;
@@ -66,6 +70,8 @@ export function describeLrConflict(
   const lookahead = describeColumn(g, col);
   return {
     state,
+    col,
+    action: -p - 1,
     kind,
     lookahead,
     items,

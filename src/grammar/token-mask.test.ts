@@ -207,7 +207,7 @@ describe("token masks, Llama-3 vocabulary", () => {
   });
 });
 
-describe("matcher: rollback, serialisation, Earley fallback", () => {
+describe("matcher: rollback, serialisation, GLR and Earley fallback", () => {
   const tokens = [
     "{",
     "}",
@@ -272,28 +272,35 @@ describe("matcher: rollback, serialisation, Earley fallback", () => {
     expect(() => GrammarMatcher.deserialize(compiled, "{}")).toThrow(/another grammar/);
   });
 
-  it("Earley fallback: masks match brute force and round trips work", () => {
+  it("GLR and Earley fallback: masks match an Earley brute force and round trips work", () => {
     const ambiguous = {
       start: "root",
       rules: new Map([
         ["root", g.alt(g.rep(g.alt(g.lit("a"), g.lit("b"), g.lit("ab")), 1, null), g.lit("{}"))],
       ]),
     };
-    const compiled = compiler.compile(ambiguous);
-    expect(compiled.engine).toBe("earley");
-    expect(compiled.fallbackReason).toMatch(/not LR\(1\)/);
-    const m = new GrammarMatcher(compiled);
-    for (const text of ["a", "ab", "b", "{", "{}", "x"]) {
-      m.reset();
-      const viable = m.acceptString(text);
-      const mask = m.newMask();
-      m.fillNextTokenMask(mask);
-      for (let id = 0; id < info.vocabSize; id++) {
-        const probe = GrammarMatcher.deserialize(compiled, m.serialize());
-        const ok = probe.acceptToken(id);
-        expect(((mask[id >> 5] as number) >>> (id & 31)) & 1, `${text} + ${tokens[id]}`).toBe(ok ? 1 : 0);
+    const oracle = new GrammarCompiler(info, { engine: "earley" }).compile(ambiguous);
+    for (const compiled of [compiler.compile(ambiguous), oracle]) {
+      expect(compiled.engine).toBe(compiled === oracle ? "earley" : "glr");
+      if (compiled !== oracle) expect(compiled.fallbackReason).toMatch(/not LR\(1\)/);
+      const m = new GrammarMatcher(compiled);
+      const o = new GrammarMatcher(oracle);
+      for (const text of ["", "a", "ab", "abab", "b", "{", "{}", "x"]) {
+        m.reset();
+        o.reset();
+        expect(m.acceptString(text)).toBe(o.acceptString(text));
+        const mask = m.newMask();
+        m.fillNextTokenMask(mask);
+        const again = GrammarMatcher.deserialize(compiled, m.serialize());
+        const mask2 = again.newMask();
+        again.fillNextTokenMask(mask2);
+        expect(mask2).toEqual(mask);
+        for (let id = 0; id < info.vocabSize; id++) {
+          const probe = GrammarMatcher.deserialize(oracle, o.serialize());
+          const ok = probe.acceptToken(id);
+          expect(((mask[id >> 5] as number) >>> (id & 31)) & 1, `${text} + ${tokens[id]}`).toBe(ok ? 1 : 0);
+        }
       }
-      void viable;
     }
   });
 });

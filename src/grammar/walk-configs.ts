@@ -19,8 +19,11 @@
 import { type Dpda, NodeKind } from "./dpda.js";
 import { IntPairMap, IntVec } from "./int-vec.js";
 
-/** Transition results below 0. */
-export const Trans = { UNKNOWN: -4, REJECT: -1, UNCERTAIN: -2 } as const;
+/**
+ * Transition results below 0. A fork (GLR: the byte leads to several configurations) is
+ * `FORK - k` for the k-th fork of the phase; see {@link WalkConfigs.forkSize}.
+ */
+export const Trans = { UNKNOWN: -4, REJECT: -1, UNCERTAIN: -2, FORK: -16 } as const;
 
 /** Most configurations with a dense transition row (256 int32 each); others step every time. */
 const ROW_CAP = 2048;
@@ -63,6 +66,9 @@ export class WalkConfigs {
   private readonly entry = new IntVec(1024);
   private readonly depth = new IntVec(1024);
   private readonly child = new IntPairMap(1024);
+  /** Forks of this phase: configurations `forkPool[forkStart[k] .. forkStart[k + 1])`. */
+  private readonly forkStart = new IntVec(16);
+  private readonly forkPool = new IntVec(64);
   /** Scratch stack, and the config node materialised at each index (-1: stale). */
   private work = new Int32Array(64);
   private workNode = new Int32Array(64).fill(-1);
@@ -145,6 +151,9 @@ export class WalkConfigs {
     this.entry.length = 0;
     this.depth.length = 0;
     this.child.clear(1 << 14);
+    this.forkStart.length = 0;
+    this.forkStart.push(0);
+    this.forkPool.length = 0;
     this.base = base;
     this.maxDepth = maxDepth;
     this.lowWater = sp - 1;
@@ -228,6 +237,17 @@ export class WalkConfigs {
     return true;
   }
 
+  /** Number of configurations of fork `code` (a transition result ≤ Trans.FORK). */
+  forkSize(code: number): number {
+    const k = Trans.FORK - code;
+    return (this.forkStart.data[k + 1] as number) - (this.forkStart.data[k] as number);
+  }
+
+  /** The `i`-th configuration of fork `code`. */
+  forkAt(code: number, i: number): number {
+    return this.forkPool.data[(this.forkStart.data[Trans.FORK - code] as number) + i] as number;
+  }
+
   /** A byte no atom holds: rejected from any configuration, reading only the top. */
   private rejectByte(c: number): number {
     this.lastReadIdx = (this.depth.data[c] as number) - 1;
@@ -250,8 +270,32 @@ export class WalkConfigs {
     const readIdx = sp - 1 - (dpda.nodeDepth.data[leaf] as number);
     this.lastReadIdx = readIdx;
     if (readIdx < this.lowWater) this.lowWater = readIdx;
-    if (dpda.nodeKind.data[leaf] !== NodeKind.EDGE) return Trans.REJECT;
-    const e = dpda.nodeEdge.data[leaf] as number;
+    const kind = dpda.nodeKind.data[leaf];
+    if (kind === NodeKind.EDGE) return this.apply(c, dpda.nodeEdge.data[leaf] as number);
+    if (kind !== NodeKind.FORK) return Trans.REJECT;
+    // A fork: the distinct configurations its edges lead to.
+    const f = dpda.nodeEdge.data[leaf] as number;
+    const pool = this.forkPool;
+    const from = pool.length;
+    for (let k = 0, n = dpda.forkLen.data[f] as number; k < n; k++) {
+      const t = this.apply(c, dpda.forkPool.data[(dpda.forkStart.data[f] as number) + k] as number);
+      let dup = t < 0;
+      for (let j = from; j < pool.length && !dup; j++) dup = pool.data[j] === t;
+      if (!dup) pool.push(t);
+    }
+    const n = this.forkPool.length - from;
+    if (n <= 1) {
+      this.forkPool.length = from;
+      return n === 1 ? (this.forkPool.data[from] as number) : Trans.REJECT;
+    }
+    this.forkStart.push(this.forkPool.length);
+    return Trans.FORK - (this.forkStart.length - 2);
+  }
+
+  /** The configuration after edge `e` from `c` (Trans.REJECT past the depth limit). */
+  private apply(c: number, e: number): number {
+    const dpda = this.dpda;
+    const sp = this.depth.data[c] as number;
     const pop = dpda.edgePop.data[e] as number;
     const len = dpda.edgePushLen.data[e] as number;
     const next = sp - pop + len;
