@@ -121,7 +121,7 @@ export class TrieWalk {
     quoted0 = 0,
   ): void {
     const t = this.trie;
-    const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds } = t;
+    const { nodeByte, nodeDepth, subtreeEnd } = t;
     const levelCfg = this.levelCfg;
     const quoted = this.path; // reused: 1 when the path to that depth holds a `"`
     levelCfg[depth0] = cfg0;
