@@ -80,8 +80,10 @@ export class TrieWalk {
         const b = this.prefix[k] as number;
         q = b === QUOTE ? -1 : (body.next[q * 256 + b] as number);
       }
+      // A cheap filter first: a byte the body accepts from `q` (outside strings usually refused).
+      if (q < 0 || this.cfgs.next(c, probeByte(body, q)) < 0) continue;
       // Inside a character (a UTF-8 sequence, an escape) the check starts from that body state.
-      if (q < 0 || (q === 0 ? this.bodies.bodyAt(c) !== body : !this.bodies.bodyFrom(c, body, q))) continue;
+      if (q === 0 ? this.bodies.bodyAt(c) !== body : !this.bodies.bodyFrom(c, body, q)) continue;
       this.lastBody = body;
       this.numSliced++;
       // Tokens here all start with the prefix, which leads the body from 0 to `q`: the slice
@@ -215,13 +217,7 @@ export class TrieWalk {
         continue;
       }
       const end = subtreeEnd[i] as number;
-      // A string body accepts `a` (a memoised step): outside strings most nodes fail this and
-      // skip the check.
-      if (
-        end - i >= SLICE_MIN_NODES &&
-        cfgs.next(c, 0x61) >= 0 &&
-        this.sliceSubtree(i, d, c, end, mask, offset)
-      ) {
+      if (end - i >= SLICE_MIN_NODES && this.sliceSubtree(i, d, c, end, mask, offset)) {
         i = end;
         continue;
       }
@@ -250,15 +246,32 @@ export class TrieWalk {
     setTokensAt(this.trie, i, mask, offset);
     for (let k = 0, n = this.cfgs.forkSize(code); k < n; k++) {
       const c = this.cfgs.forkAt(code, k);
-      if (
-        end - i >= SLICE_MIN_NODES &&
-        this.cfgs.next(c, 0x61) >= 0 &&
-        this.sliceSubtree(i, d, c, end, mask, offset)
-      )
-        continue;
+      if (end - i >= SLICE_MIN_NODES && this.sliceSubtree(i, d, c, end, mask, offset)) continue;
       this.walkRange(i + 1, end, d, c, mask, offset);
     }
   }
+}
+
+/** Per body automaton: a byte it accepts from each state (not `"`), `a` between characters. */
+const probes = new Map<BodyAutomaton, Int16Array>();
+
+function probeByte(body: BodyAutomaton, q: number): number {
+  let p = probes.get(body);
+  if (!p) {
+    p = new Int16Array(body.numStates);
+    for (let s = 0; s < body.numStates; s++) {
+      let pick = 0x61;
+      if ((body.next[s * 256 + pick] as number) < 0)
+        for (let b = 0x30; b < 0x100; b++)
+          if (b !== QUOTE && (body.next[s * 256 + b] as number) >= 0) {
+            pick = b;
+            break;
+          }
+      p[s] = pick;
+    }
+    probes.set(body, p);
+  }
+  return p[q] as number;
 }
 
 /** Sets the tokens that end at trie node `i`. */
