@@ -18,7 +18,7 @@
  */
 
 import { GrammarError } from "../errors.js";
-import { IntPairMap, IntVec } from "./int-vec.js";
+import { IntPairMap, IntVec, ShardedIntPairMap } from "./int-vec.js";
 import type { LrAutomaton } from "./lr-automaton.js";
 
 /** Node kinds of the guard decision trees. */
@@ -54,7 +54,7 @@ export class Dpda {
   readonly forkPool = new IntVec(64);
   /** Every action of each conflicting table entry (`state * numCols + col`); null without conflicts. */
   private readonly alternatives: Map<number, Int32Array> | null;
-  private readonly children: IntPairMap;
+  private readonly children: ShardedIntPairMap;
   /** Edges: pop count, and push sequence `pushPool[pushStart[e] .. pushStart[e] + pushLen[e])` bottom-first. */
   readonly edgePop = new IntVec(256);
   readonly edgePushStart = new IntVec(256);
@@ -80,7 +80,7 @@ export class Dpda {
     this.prodLhs = g.prodLhs;
     this.roots = new Int32Array(lr.numStates * g.numCols).fill(-1);
     // Sized for a typical lazily built tree (a few guard nodes per state), so it rarely regrows.
-    this.children = new IntPairMap(Math.max(1024, lr.numStates * 4));
+    this.children = new ShardedIntPairMap(Math.max(1024, lr.numStates * 4));
     this.alternatives = conflictAlternatives(lr);
   }
 

@@ -122,3 +122,35 @@ export class IntPairMap {
       if (stamps[i] === epoch) this.set(keysA[i] as number, keysB[i] as number, vals[i] as number);
   }
 }
+
+/**
+ * An IntPairMap split into shards by the first key, for maps that grow large while serving
+ * (lazily built guard trees): each shard doubles on its own, so no single insertion rehashes
+ * more than a shard's share of the entries.
+ */
+export class ShardedIntPairMap {
+  private readonly shards: IntPairMap[];
+  private readonly shardMask: number;
+
+  constructor(capacity = 1024, numShards = 64) {
+    this.shards = Array.from({ length: numShards }, () => new IntPairMap(Math.ceil(capacity / numShards)));
+    this.shardMask = numShards - 1;
+  }
+
+  /** Number of entries. */
+  get size(): number {
+    let n = 0;
+    for (const s of this.shards) n += s.size;
+    return n;
+  }
+
+  /** The value of (a, b), or -1. */
+  get(a: number, b: number): number {
+    return (this.shards[a & this.shardMask] as IntPairMap).get(a, b);
+  }
+
+  /** Sets (a, b) → v. */
+  set(a: number, b: number, v: number): void {
+    (this.shards[a & this.shardMask] as IntPairMap).set(a, b, v);
+  }
+}

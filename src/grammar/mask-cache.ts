@@ -7,7 +7,7 @@
  * growing at a memory budget.
  */
 
-import { IntPairMap, IntVec } from "./int-vec.js";
+import { IntVec, ShardedIntPairMap } from "./int-vec.js";
 
 /** One cached mask. */
 interface CachedMask {
@@ -23,7 +23,7 @@ export class MaskCache {
   private readonly roots: Int32Array;
   /** Per node: entry index for a leaf, -1 for a branch. */
   private readonly nodeEntry = new IntVec(256);
-  private readonly children = new IntPairMap(256);
+  private readonly children = new ShardedIntPairMap(256);
   private readonly entries: CachedMask[] = [];
   private usedWords = 0;
 
