@@ -252,6 +252,20 @@ export class TrieWalk {
   }
 }
 
+/**
+ * Vocabulary data the walks use, computed up front (at compiler construction) rather than in
+ * some request's first mask: the word lists of the shallow subtrees sliced word by word.
+ */
+export function prepareTrieWalks(trie: VocabTrie): void {
+  for (let i = 1; i < trie.numNodes; i++)
+    if (
+      (trie.nodeDepth[i] as number) <= 2 &&
+      (trie.tokenStart[trie.subtreeEnd[i] as number] as number) - (trie.tokenStart[i] as number) >=
+        WORDWISE_MIN_TOKENS
+    )
+      subtreeTokenWords(trie, i);
+}
+
 /** Per body automaton: a byte it accepts from each state (not `"`), `a` between characters. */
 const probes = new Map<BodyAutomaton, Int16Array>();
 

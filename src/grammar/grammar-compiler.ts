@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type { TokenizerInfo } from "../model/tokenizer-info.js";
 import { type CfgLimits, DEFAULT_CFG_LIMITS } from "./byte-cfg.js";
 import { CompiledGrammar, type CompileOptions } from "./compiled-grammar.js";
+import { prepareTrieWalks } from "./dpda-trie-walk.js";
 import type { GrammarAst, GrammarExpr } from "./grammar-ast.js";
 import { lowerGrammar } from "./lower.js";
 import { normalizeCfg } from "./normalize-cfg.js";
@@ -39,8 +40,10 @@ export class GrammarCompiler {
     private readonly options: GrammarCompilerOptions = {},
   ) {
     this.trie = buildVocabTrie(tokenizerInfo);
-    // The string-body slices are vocabulary data too: built once here, not in a first mask.
+    // The string-body slices and the walks' word lists are vocabulary data too: built once
+    // here, not in a first mask.
     for (const body of BODY_AUTOMATA) bodySlice(this.trie, body);
+    prepareTrieWalks(this.trie);
   }
 
   /** Number of grammars in the cache. */
