@@ -52,8 +52,7 @@ export function registerGrammar(program: Command, out: (s: string) => void): voi
     )
     .action(async (flags: GrammarBenchFlags) => {
       const schemas = await readBenchSchemas(flags.schemas, flags.limit, flags.stride);
-      const pkg = await loadPackagedTokenizer(flags.vocab);
-      const tokenizer = tokenizerFromTokenizerJson(pkg.tokenizerJson, pkg.tokenizerConfig);
+      const tokenizer = await loadTokenizer(flags.vocab);
       const ours = oursBenchEngine(tokenizer);
       const peer = flags.peer === "xgrammar" ? await xgrammarBenchEngine(tokenizer) : null;
       try {
@@ -78,4 +77,10 @@ export function registerGrammar(program: Command, out: (s: string) => void): voi
         peer?.dispose();
       }
     });
+}
+
+/** The packaged tokenizer of `name`; its parsed JSON is not kept (megabytes the GC would trace). */
+async function loadTokenizer(name: VocabName) {
+  const pkg = await loadPackagedTokenizer(name);
+  return tokenizerFromTokenizerJson(pkg.tokenizerJson, pkg.tokenizerConfig);
 }
