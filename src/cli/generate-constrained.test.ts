@@ -161,6 +161,54 @@ describe("tokenflow generate with a constraint", () => {
     expect(new Ajv().compile(schema)(value)).toBe(true);
   });
 
+  it("--json-schema: an ambiguous anyOf (not LR(1), run as GLR) ends with valid instances", async () => {
+    // Both branches accept {"id": n}; an enum sits next to a free string. Bounded, so it ends.
+    const ID = { type: "integer", minimum: 0, maximum: 99 };
+    const schema = {
+      type: "object",
+      properties: {
+        item: {
+          anyOf: [
+            {
+              type: "object",
+              properties: { id: ID, kind: { enum: ["a", "b"] } },
+              additionalProperties: false,
+            },
+            {
+              type: "object",
+              properties: { id: ID, kind: { type: "string", maxLength: 3 } },
+              additionalProperties: false,
+            },
+          ],
+        },
+      },
+      required: ["item"],
+      additionalProperties: false,
+    };
+    const validate = new Ajv().compile(schema);
+    const file = join(dir, "ambiguous.json");
+    await writeFile(file, JSON.stringify(schema));
+    const compiled = new GrammarCompiler(tokenizerForModel(await openModel(modelPath)).info).compile(
+      grammarFromJsonSchema(schema, SCHEMA_ORDER).ast,
+    );
+    expect(compiled.engine).toBe("glr");
+    for (const seed of ["1", "2", "3"]) {
+      const { code, result } = await generate(
+        "--json-schema",
+        file,
+        "--max-tokens",
+        "64",
+        "--temperature",
+        "1",
+        "--seed",
+        seed,
+      );
+      expect(code).toBe(0);
+      expect(result.finish, String(result.text)).toBe("constraint_end");
+      expect(validate(JSON.parse(result.text as string)), String(result.text)).toBe(true);
+    }
+  });
+
   it("--choices and --regex: the output is one of the choices / matches", async () => {
     const c = await generate("--choices", "red,green,blue", "--max-tokens", "8");
     expect(c.result.finish).toBe("constraint_end");
