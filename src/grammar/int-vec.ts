@@ -129,28 +129,38 @@ export class IntPairMap {
  * more than a shard's share of the entries.
  */
 export class ShardedIntPairMap {
-  private readonly shards: IntPairMap[];
+  /** Shards, created on their first insertion (small maps stay cheap to build). */
+  private readonly shards: (IntPairMap | null)[];
   private readonly shardMask: number;
+  private readonly shardCapacity: number;
 
   constructor(capacity = 1024, numShards = 64) {
-    this.shards = Array.from({ length: numShards }, () => new IntPairMap(Math.ceil(capacity / numShards)));
+    this.shards = new Array<IntPairMap | null>(numShards).fill(null);
     this.shardMask = numShards - 1;
+    this.shardCapacity = Math.ceil(capacity / numShards);
   }
 
   /** Number of entries. */
   get size(): number {
     let n = 0;
-    for (const s of this.shards) n += s.size;
+    for (const s of this.shards) n += s?.size ?? 0;
     return n;
   }
 
   /** The value of (a, b), or -1. */
   get(a: number, b: number): number {
-    return (this.shards[a & this.shardMask] as IntPairMap).get(a, b);
+    const shard = this.shards[a & this.shardMask];
+    return shard ? shard.get(a, b) : -1;
   }
 
   /** Sets (a, b) → v. */
   set(a: number, b: number, v: number): void {
-    (this.shards[a & this.shardMask] as IntPairMap).set(a, b, v);
+    const k = a & this.shardMask;
+    let shard = this.shards[k];
+    if (!shard) {
+      shard = new IntPairMap(this.shardCapacity);
+      this.shards[k] = shard;
+    }
+    shard.set(a, b, v);
   }
 }
