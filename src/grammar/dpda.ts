@@ -84,11 +84,6 @@ export class Dpda {
     this.alternatives = conflictAlternatives(lr);
   }
 
-  /** Whether the automaton has conflicts, so leaves can fork (GLR). */
-  get forks(): boolean {
-    return this.alternatives !== null;
-  }
-
   /** Number of edges built so far. */
   get numEdges(): number {
     return this.edgePop.length;
