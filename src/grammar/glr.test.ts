@@ -4,13 +4,17 @@
  * every token, and the move to Earley when branches do not merge.
  */
 
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tokenizerFromTokenizerJson } from "../model/tokenizer.js";
 import { TokenFlag, type TokenizerInfo } from "../model/tokenizer-info.js";
 import { loadPackagedTokenizer } from "../model/vocab-sources.js";
+import { sharedPath } from "../test-support/shared-data.js";
 import { tokenizerInfoFromByteStrings } from "./byte-tokenizer-info.js";
 import type { CompiledGrammar } from "./compiled-grammar.js";
-import { grammarFromJsonSchema } from "./front-ends.js";
+import { EarleyRecognizer } from "./earley.js";
+import { grammarFromGbnf, grammarFromJsonSchema } from "./front-ends.js";
 import { type GlrCore, MAX_STACKS } from "./glr-core.js";
 import { type GrammarAst, g } from "./grammar-ast.js";
 import { GrammarCompiler } from "./grammar-compiler.js";
@@ -35,6 +39,26 @@ function earleyMask(info: TokenizerInfo, oracle: GrammarMatcher, compiled: Compi
   for (let id = 0; id < info.vocabSize; id++)
     if (GrammarMatcher.deserialize(compiled, state).acceptToken(id))
       mask[id >> 5] = (mask[id >> 5] as number) | (1 << (id & 31));
+  return mask;
+}
+
+/** Brute force: each token stepped through a copy of the matcher (no trie walk, no cache). */
+function stepMask(info: TokenizerInfo, compiled: CompiledGrammar, m: GrammarMatcher): Int32Array {
+  const mask = new Int32Array((info.vocabSize + 31) >> 5);
+  const state = m.serialize();
+  const probe = GrammarMatcher.deserialize(compiled, state);
+  const complete = m.isCompleted();
+  for (let id = 0; id < info.vocabSize; id++) {
+    const flags = info.tokenFlags[id] ?? 0;
+    let ok: boolean;
+    if (flags & TokenFlag.EOG) ok = complete;
+    else if (flags & (TokenFlag.SPECIAL | TokenFlag.UNUSED)) ok = false;
+    else {
+      ok = probe.acceptToken(id);
+      if (ok) probe.rollback(1);
+    }
+    if (ok) mask[id >> 5] = (mask[id >> 5] as number) | (1 << (id & 31));
+  }
   return mask;
 }
 
@@ -151,26 +175,6 @@ describe("GLR: JSON Schema anyOf ambiguities, Llama-3 vocabulary", () => {
     compiler = new GrammarCompiler(info);
   });
 
-  /** Brute force: each token stepped through a copy of the matcher (no trie walk, no cache). */
-  function stepMask(compiled: CompiledGrammar, m: GrammarMatcher): Int32Array {
-    const mask = new Int32Array((info.vocabSize + 31) >> 5);
-    const state = m.serialize();
-    const probe = GrammarMatcher.deserialize(compiled, state);
-    const complete = m.isCompleted();
-    for (let id = 0; id < info.vocabSize; id++) {
-      const flags = info.tokenFlags[id] ?? 0;
-      let ok: boolean;
-      if (flags & TokenFlag.EOG) ok = complete;
-      else if (flags & (TokenFlag.SPECIAL | TokenFlag.UNUSED)) ok = false;
-      else {
-        ok = probe.acceptToken(id);
-        if (ok) probe.rollback(1);
-      }
-      if (ok) mask[id >> 5] = (mask[id >> 5] as number) | (1 << (id & 31));
-    }
-    return mask;
-  }
-
   const cases: [string, unknown, unknown[]][] = [
     [
       "objects that both accept the same members",
@@ -209,19 +213,19 @@ describe("GLR: JSON Schema anyOf ambiguities, Llama-3 vocabulary", () => {
   ];
 
   for (const [name, schema, docs] of cases)
-    it(`${name}: GLR masks equal stepping every token, at every position of valid documents`, () => {
+    it(`${name}: GLR masks equal stepping every token, along valid documents`, () => {
       const compiled = compiler.compile(grammarFromJsonSchema(schema, { whitespace: "compact" }).ast);
       expect(compiled.engine).toBe("glr");
       let checked = 0;
       for (const doc of docs) {
         const m = new GrammarMatcher(compiled);
         const ids = encode(JSON.stringify(doc));
-        // Every position of the first document; every third of the others (brute force is slow).
+        // Every other position of the first document, every third of the others (brute force is slow).
         for (let k = 0; k <= ids.length; k++) {
-          if (doc === docs[0] || k % 3 === 0 || k === ids.length) {
+          if (k % (doc === docs[0] ? 2 : 3) === 0 || k === ids.length) {
             const mask = m.newMask();
             m.fillNextTokenMask(mask);
-            expect(mask, `${JSON.stringify(doc)} at token ${k}`).toEqual(stepMask(compiled, m));
+            expect(mask, `${JSON.stringify(doc)} at token ${k}`).toEqual(stepMask(info, compiled, m));
             checked++;
           }
           if (k < ids.length) expect(m.acceptToken(ids[k] as number)).toBe(true);
@@ -230,4 +234,41 @@ describe("GLR: JSON Schema anyOf ambiguities, Llama-3 vocabulary", () => {
       }
       expect(checked).toBeGreaterThan(10);
     });
+});
+
+const grammarsDir = sharedPath("data/grammars");
+
+describe.skipIf(grammarsDir === null)("GLR: llama.cpp's example grammars, Llama-3 vocabulary", () => {
+  it("grammars with LR conflicts run as GLR; masks equal stepping every token along random walks", async () => {
+    const pkg = await loadPackagedTokenizer("llama3");
+    const info = tokenizerFromTokenizerJson(pkg.tokenizerJson, pkg.tokenizerConfig).info;
+    const compiler = new GrammarCompiler(info);
+    const r = rng(3);
+    const glr: string[] = [];
+    for (const file of readdirSync(grammarsDir as string).filter((f) => f.endsWith(".gbnf"))) {
+      const compiled = compiler.compile(
+        grammarFromGbnf(readFileSync(join(grammarsDir as string, file), "utf8")),
+      );
+      if (compiled.engine !== "glr") continue;
+      glr.push(file);
+      const m = new GrammarMatcher(compiled);
+      const e = new EarleyRecognizer(compiled.cfg);
+      for (let step = 0; step < 4; step++) {
+        const mask = m.newMask();
+        m.fillNextTokenMask(mask);
+        expect(mask, `${file}, step ${step}`).toEqual(stepMask(info, compiled, m));
+        const allowed = [...Array(info.vocabSize).keys()].filter(
+          (id) => bit(mask, id) === 1 && !info.eogIds.includes(id),
+        );
+        if (allowed.length === 0) break;
+        const id = allowed[Math.floor(r() * allowed.length)] as number;
+        expect(m.acceptToken(id)).toBe(true);
+        // The independent recogniser agrees that the bytes so far are a viable prefix.
+        for (const b of info.bytes.subarray(info.offsets[id], info.offsets[id + 1]))
+          expect(e.pushByte(b)).toBe(true);
+        expect(m.isCompleted()).toBe(e.isAccepting());
+      }
+    }
+    expect(glr.length, glr.join(", ")).toBeGreaterThanOrEqual(3);
+  });
 });
