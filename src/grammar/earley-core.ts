@@ -4,10 +4,9 @@
  * cache, one Earley set per trie node visited).
  */
 
-import { InvalidArgumentError } from "../errors.js";
 import type { ByteCfg } from "./byte-cfg.js";
 import { EarleyRecognizer } from "./earley.js";
-import type { MatcherCore } from "./matcher-core.js";
+import { type MatcherCore, replayByteHistory } from "./matcher-core.js";
 import type { VocabTrie } from "./vocab-trie.js";
 
 /** Earley engine state of one request. */
@@ -89,23 +88,7 @@ export class EarleyCore implements MatcherCore {
   }
 
   load(state: unknown): void {
-    const s = state as { bytes?: unknown; lengths?: unknown };
-    const bytes = s.bytes;
-    const lengths = s.lengths;
-    const valid =
-      Array.isArray(bytes) &&
-      Array.isArray(lengths) &&
-      bytes.every((b) => Number.isInteger(b) && b >= 0 && b < 256) &&
-      lengths.every((n) => Number.isInteger(n) && n >= 0) &&
-      lengths.reduce((a: number, n: number) => a + n, 0) === bytes.length;
-    if (!valid) throw new InvalidArgumentError("matcher state: invalid Earley history", "state");
-    this.reset();
-    let at = 0;
-    for (const n of lengths as number[]) {
-      if (!this.acceptBytes(Uint8Array.from((bytes as number[]).slice(at, at + n))))
-        throw new InvalidArgumentError("matcher state: history is not accepted by this grammar", "state");
-      at += n;
-    }
+    replayByteHistory(this, state, "Earley");
   }
 
   reset(): void {

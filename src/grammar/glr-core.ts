@@ -10,12 +10,11 @@
  * request continues on the Earley recogniser, replaying its bytes, with the same answers.
  */
 
-import { InvalidArgumentError } from "../errors.js";
 import { type Dpda, NodeKind } from "./dpda.js";
 import type { DpdaMaskWalker } from "./dpda-mask.js";
 import { DpdaStack } from "./dpda-stack.js";
 import type { MaskCache } from "./mask-cache.js";
-import type { MatcherCore } from "./matcher-core.js";
+import { type MatcherCore, replayByteHistory } from "./matcher-core.js";
 
 /** Most live stacks before a request moves to the Earley recogniser. */
 export const MAX_STACKS = 32;
@@ -118,22 +117,7 @@ export class GlrCore implements MatcherCore {
   }
 
   load(state: unknown): void {
-    const s = state as { bytes?: unknown; lengths?: unknown };
-    const { bytes, lengths } = s;
-    const valid =
-      Array.isArray(bytes) &&
-      Array.isArray(lengths) &&
-      bytes.every((b) => Number.isInteger(b) && b >= 0 && b < 256) &&
-      lengths.every((n) => Number.isInteger(n) && n >= 0) &&
-      lengths.reduce((a: number, n: number) => a + n, 0) === bytes.length;
-    if (!valid) throw new InvalidArgumentError("matcher state: invalid GLR history", "state");
-    this.reset();
-    let at = 0;
-    for (const n of lengths as number[]) {
-      if (!this.acceptBytes(Uint8Array.from((bytes as number[]).slice(at, at + n))))
-        throw new InvalidArgumentError("matcher state: history is not accepted by this grammar", "state");
-      at += n;
-    }
+    replayByteHistory(this, state, "GLR");
   }
 
   reset(): void {

@@ -1,10 +1,12 @@
 import { prngUnit } from "../test-support/prng.js";
+
 /**
  * Grammars and generators shared by the grammar tests: a JSON grammar written as a GrammarAst,
  * random JSON documents, random small grammars, random derivations of a byte CFG and mutations.
  * Test support only (deterministic with a seeded PRNG).
  */
 
+import { TokenFlag, type TokenizerInfo } from "../model/tokenizer-info.js";
 import { type ByteCfg, type ByteSet, hasByte, isTerminal, prodsByLhs, terminalOf } from "./byte-cfg.js";
 import { type GrammarAst, type GrammarExpr, g } from "./grammar-ast.js";
 
@@ -241,4 +243,26 @@ export function randomGrammar(r: () => number): GrammarAst {
   const rules = new Map<string, GrammarExpr>();
   for (const n of names) rules.set(n, g.alt(expr(2), g.lit(pick(r, ["a", "b", "c"]))));
   return { rules, start: "root" };
+}
+
+/**
+ * A token mask computed token by token (the brute-force oracle of the mask tests): end-of-
+ * generation tokens iff `complete`, other special and unused tokens never, and each text token
+ * iff `accepts(id, bytes)`.
+ */
+export function bruteForceMask(
+  info: TokenizerInfo,
+  complete: boolean,
+  accepts: (id: number, bytes: Uint8Array) => boolean,
+): Int32Array {
+  const mask = new Int32Array((info.vocabSize + 31) >> 5);
+  for (let id = 0; id < info.vocabSize; id++) {
+    const flags = info.tokenFlags[id] ?? 0;
+    let ok: boolean;
+    if (flags & TokenFlag.EOG) ok = complete;
+    else if (flags & (TokenFlag.SPECIAL | TokenFlag.UNUSED)) ok = false;
+    else ok = accepts(id, info.bytes.subarray(info.offsets[id], info.offsets[id + 1]));
+    if (ok) mask[id >> 5] = (mask[id >> 5] as number) | (1 << (id & 31));
+  }
+  return mask;
 }

@@ -10,16 +10,14 @@ import type { DpdaStack } from "./dpda-stack.js";
 import { g } from "./grammar-ast.js";
 import { GrammarCompiler } from "./grammar-compiler.js";
 import { GrammarMatcher } from "./grammar-matcher.js";
-import { jsonGrammar, mutate, randomJsonText, rng } from "./test-grammars.js";
+import { bruteForceMask, jsonGrammar, mutate, randomJsonText, rng } from "./test-grammars.js";
 
 const enc = new TextEncoder();
 
 /** Brute force: step every token's bytes from the matcher's DPDA configuration (no trie, no cache). */
 function oracleMask(info: TokenizerInfo, m: GrammarMatcher, st: DpdaStack): Int32Array {
-  const mask = new Int32Array((info.vocabSize + 31) >> 5);
   const marksSp = new Int32Array(1024);
   const marksUndo = new Int32Array(1024);
-  const complete = m.isCompleted();
   // Which first bytes can be stepped at all (a token whose first byte fails is rejected).
   const firstOk = new Uint8Array(256);
   for (let b = 0; b < 256; b++) {
@@ -30,33 +28,25 @@ function oracleMask(info: TokenizerInfo, m: GrammarMatcher, st: DpdaStack): Int3
       st.undoStep(sp, u);
     }
   }
-  for (let id = 0; id < info.vocabSize; id++) {
-    const flags = info.tokenFlags[id] ?? 0;
-    let ok: boolean;
-    if (flags & TokenFlag.EOG) ok = complete;
-    else if (flags & (TokenFlag.SPECIAL | TokenFlag.UNUSED)) ok = false;
-    else {
-      const bytes = info.bytes.subarray(info.offsets[id], info.offsets[id + 1]);
-      let n = 0;
-      ok = bytes.length > 0 && firstOk[bytes[0] as number] === 1;
-      if (ok)
-        for (const b of bytes) {
-          marksSp[n] = st.sp;
-          marksUndo[n] = st.undoLog.length;
-          if (!st.step(b)) {
-            ok = false;
-            break;
-          }
-          n++;
+  return bruteForceMask(info, m.isCompleted(), (_, bytes) => {
+    let n = 0;
+    let ok = bytes.length > 0 && firstOk[bytes[0] as number] === 1;
+    if (ok)
+      for (const b of bytes) {
+        marksSp[n] = st.sp;
+        marksUndo[n] = st.undoLog.length;
+        if (!st.step(b)) {
+          ok = false;
+          break;
         }
-      while (n > 0) {
-        n--;
-        st.undoStep(marksSp[n] as number, marksUndo[n] as number);
+        n++;
       }
+    while (n > 0) {
+      n--;
+      st.undoStep(marksSp[n] as number, marksUndo[n] as number);
     }
-    if (ok) mask[id >> 5] = (mask[id >> 5] as number) | (1 << (id & 31));
-  }
-  return mask;
+    return ok;
+  });
 }
 
 const stackOf = (m: GrammarMatcher) => (m as unknown as { core: { st: DpdaStack } }).core.st;
