@@ -125,6 +125,7 @@ export class BodyChecker {
    */
   private simulates(root: number, body: BodyAutomaton, q0 = 0): boolean {
     const cfgs = this.cfgs;
+    if (q0 === 0 && this.tellsLettersApart(root, body)) return false;
     const state = new Map<number, number>([[root, q0]]);
     /** Per explored configuration: the lowest stack index its steps read, and its successors. */
     const own = new Map<number, number>();
@@ -181,6 +182,24 @@ export class BodyChecker {
     for (const c of succ.keys())
       this.remember(c, cfgs.depthOf(c) - (read.get(c) as number), body, state.get(c) as number);
     return true;
+  }
+
+  /**
+   * Whether printable ASCII characters, which `body` treats alike from its state 0, lead `c` to
+   * different configurations: `c` tracks which characters it read (a key beside declared
+   * names, a pattern), so its configurations multiply with every character and the check could
+   * only fail, after exploring its whole budget.
+   */
+  private tellsLettersApart(c: number, body: BodyAutomaton): boolean {
+    let first = -1;
+    for (const b of this.representatives(body)) {
+      if (b < 0x20 || b > 0x7e || b === BACKSLASH || body.next[b] !== 0) continue;
+      const t = this.cfgs.nextTracked(c, b);
+      if (t < 0) continue;
+      if (first < 0) first = t;
+      else if (t !== first) return true;
+    }
+    return false;
   }
 
   /**
