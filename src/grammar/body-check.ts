@@ -10,33 +10,48 @@
  * keys or new nestings stop where they meet known ground.
  */
 
+import { countLevels, type Exploration, explore, UNBOUNDED } from "./body-explore.js";
 import { BODY_AUTOMATA, type BodyAutomaton } from "./string-body-slice.js";
-import { Trans, type WalkConfigs } from "./walk-configs.js";
+import type { WalkConfigs } from "./walk-configs.js";
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const SLASH = 0x2f;
-/** Most configurations one check explores (body, escapes, UTF-8 continuations, key tries). */
-const MAX_BODY_CONFIGS = 40;
+
+/** A remembered check: how many entries it read, those entries, and what it found. */
+interface KnownCheck {
+  readonly entries: number;
+  readonly key: Int32Array;
+  readonly body: BodyAutomaton | null;
+  readonly q: number;
+  /** Characters left ({@link UNBOUNDED} for a body without a length bound). */
+  readonly levels: number;
+}
 
 /** Body checks of one walker's configurations (single-threaded). */
 export class BodyChecker {
   /** Per configuration of the current walk phase: the body automaton it simulates, or null. */
   private readonly bodyOf = new Map<number, BodyAutomaton | null>();
-  /** Per (configuration, body state, body) of the current walk phase: {@link bodyFrom}. */
-  private readonly bodyFromPhase = new Map<number, boolean>();
+  private readonly levelsOf = new Map<number, number>();
+  /** Per (configuration, body state, body) of the current walk phase: characters left, or -1. */
+  private readonly bodyFromPhase = new Map<number, number>();
   private readonly repsByBody = new Map<BodyAutomaton, Int16Array>();
-  /** Checks by top stack entry: how many entries the check read, those entries, the result. */
-  private readonly bodyByStack = new Map<
-    number,
-    { entries: number; key: Int32Array; body: BodyAutomaton | null; q: number }[]
-  >();
+  /** Checks by top stack entry. */
+  private readonly bodyByStack = new Map<number, KnownCheck[]>();
+  /**
+   * Characters the configuration of the last successful {@link bodyAt} or {@link bodyFrom} may
+   * still take: {@link UNBOUNDED}, or a length bound's remaining characters (after which it
+   * refuses everything but `"`).
+   */
+  levels = UNBOUNDED;
+  /** Characters left of the last {@link knownBody} hit. */
+  private knownLevels = UNBOUNDED;
 
   constructor(private readonly cfgs: WalkConfigs) {}
 
   /** Forgets the configurations of the last walk phase (their ids are reused). */
   beginPhase(): void {
     this.bodyOf.clear();
+    this.levelsOf.clear();
     this.bodyFromPhase.clear();
   }
 
@@ -46,7 +61,8 @@ export class BodyChecker {
     if (body === undefined) {
       body = this.bodyAcrossPhases(c);
       this.bodyOf.set(c, body);
-    }
+      this.levelsOf.set(c, this.levels);
+    } else this.levels = this.levelsOf.get(c) as number;
     return body;
   }
 
@@ -57,26 +73,35 @@ export class BodyChecker {
   private bodyAcrossPhases(c: number): BodyAutomaton | null {
     const cfgs = this.cfgs;
     const known = this.knownBody(c, 0, null);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.levels = this.knownLevels;
+      return known;
+    }
     const sp = cfgs.depthOf(c);
     const lowBefore = cfgs.lowWater;
     cfgs.lowWater = sp - 1;
-    // The automata differ in their escapes: `\/` tells them apart in two steps (both needed
-    // by the check anyway), so at most one full check runs.
-    const esc = cfgs.nextTracked(c, BACKSLASH);
-    const slash = esc < 0 ? esc : cfgs.nextTracked(esc, SLASH);
+    // The automata differ in their escapes: `\/` and `\uDC` tell them apart in a few steps (all
+    // needed by the check anyway), so at most one full check runs.
+    const seen = TELLERS.map((bytes) => this.dpdaAccepts(c, bytes));
+    let levels = -1;
     const body =
-      BODY_AUTOMATA.find((b) => acceptsEscapedSlash(b) === slash >= 0 && this.simulates(c, b)) ?? null;
+      BODY_AUTOMATA.find((b) => {
+        if (!TELLERS.every((bytes, k) => bodyAccepts(b, bytes) === seen[k])) return false;
+        levels = this.simulates(c, b);
+        return levels >= 0;
+      }) ?? null;
+    this.levels = levels;
     const entries = sp - cfgs.lowWater;
     cfgs.lowWater = Math.min(lowBefore, cfgs.lowWater);
-    if (body === null) this.remember(c, entries, null, 0);
+    if (body === null) this.remember(c, entries, null, 0, -1);
     return body;
   }
 
   /**
    * What an earlier check found for a configuration with `c`'s top entries: the body automaton
    * it simulates from state `q` (`want` null: whichever, or null for none), or undefined when
-   * no check applies. A hit lowers `lowWater` to the entries that check read.
+   * no check applies. A hit lowers `lowWater` to the entries that check read and sets
+   * `knownLevels`.
    */
   private knownBody(c: number, q: number, want: BodyAutomaton | null): BodyAutomaton | null | undefined {
     const cfgs = this.cfgs;
@@ -88,89 +113,64 @@ export class BodyChecker {
       if (k.q !== q || (want !== null && k.body !== want) || sp - k.entries < cfgs.baseIndex) continue;
       if (!cfgs.topMatches(c, k.key)) continue;
       cfgs.lowWater = Math.min(cfgs.lowWater, sp - k.entries);
+      this.knownLevels = k.levels;
       return k.body;
     }
     return undefined;
   }
 
   /** Records that configurations with `c`'s top `entries` entries simulate `body` from state `q`. */
-  private remember(c: number, entries: number, body: BodyAutomaton | null, q: number): void {
+  private remember(c: number, entries: number, body: BodyAutomaton | null, q: number, levels: number): void {
     const top = this.cfgs.topEntry(c);
     const list = this.bodyByStack.get(top) ?? [];
     if (list.length >= 64 || (list.length === 0 && this.bodyByStack.size >= 1 << 14)) return;
-    list.push({ entries, key: this.cfgs.topEntries(c, entries), body, q });
+    list.push({ entries, key: this.cfgs.topEntries(c, entries), body, q, levels });
     this.bodyByStack.set(top, list);
   }
 
   /** Whether configuration `c` simulates `body` from its state `q` (memoised per walk phase). */
   bodyFrom(c: number, body: BodyAutomaton, q: number): boolean {
     const key = (c * 64 + q) * BODY_AUTOMATA.length + BODY_AUTOMATA.indexOf(body);
-    let ok = this.bodyFromPhase.get(key);
-    if (ok === undefined) {
+    let levels = this.bodyFromPhase.get(key);
+    if (levels === undefined) {
       const known = this.knownBody(c, q, null);
-      if (known !== undefined) ok = known === body;
-      else {
-        ok = this.simulates(c, body, q);
-      }
-      this.bodyFromPhase.set(key, ok);
+      if (known !== undefined) levels = known === body ? this.knownLevels : -1;
+      else levels = this.simulates(c, body, q);
+      this.bodyFromPhase.set(key, levels);
     }
-    return ok;
+    this.levels = levels;
+    return levels >= 0;
   }
 
   /**
-   * Whether the configurations from `root` step like `body` on every byte but `"`. A
-   * configuration an earlier check already proved (same entries read, same body state) is not
-   * explored again; on success every explored configuration is remembered, keyed by the entries
-   * its own future read, so the next check meeting it (another key, another nesting) stops there.
+   * The characters configuration `root` may still take while stepping like `body` (from its
+   * state `q0`) on every byte but `"`, or -1 when it does not. A configuration an earlier check
+   * already proved (same entries read, same body state) is not explored again; on success every
+   * explored configuration is remembered, keyed by the entries its own future read, so the next
+   * check meeting it (another key, another nesting, the next character under a length bound)
+   * stops there.
    */
-  private simulates(root: number, body: BodyAutomaton, q0 = 0): boolean {
+  private simulates(root: number, body: BodyAutomaton, q0 = 0): number {
+    if (q0 === 0 && this.tellsLettersApart(root, body)) return -1;
+    const known = (t: number, r: number) =>
+      this.knownBody(t, r, body) === body ? this.knownLevels : undefined;
+    const x = explore(this.cfgs, root, body, q0, this.representatives(body), known);
+    if (x === null || !countLevels(x)) return -1;
+    this.rememberAll(x, body);
+    return x.levels.get(root) as number;
+  }
+
+  /** Remembers every explored configuration, keyed by the entries its future reads. */
+  private rememberAll(x: Exploration, body: BodyAutomaton): void {
     const cfgs = this.cfgs;
-    if (q0 === 0 && this.tellsLettersApart(root, body)) return false;
-    const state = new Map<number, number>([[root, q0]]);
-    /** Per explored configuration: the lowest stack index its steps read, and its successors. */
-    const own = new Map<number, number>();
-    const succ = new Map<number, number[]>();
-    const queue = [root];
-    let explored = 1;
-    while (queue.length > 0) {
-      const c = queue.pop() as number;
-      const q = state.get(c) as number;
-      let low = cfgs.depthOf(c) - 1;
-      const next: number[] = [];
-      for (const b of this.representatives(body)) {
-        // Tracked: the caller keys a cross-phase memo by the entries this check read.
-        const t = cfgs.nextTracked(c, b);
-        if (cfgs.lastRead < low) low = cfgs.lastRead;
-        const r = body.next[q * 256 + b] as number;
-        if (t < 0 || r < 0) {
-          // A fork is no body state (and no rejection): the check fails.
-          if (t === Trans.UNCERTAIN || t <= Trans.FORK || t < 0 !== r < 0) return false;
-          continue;
-        }
-        const seen = state.get(t);
-        if (seen === undefined) {
-          state.set(t, r);
-          next.push(t);
-          const low0 = cfgs.lowWater;
-          cfgs.lowWater = cfgs.depthOf(t);
-          const proved = this.knownBody(t, r, body) === body;
-          if (proved) own.set(t, cfgs.lowWater);
-          cfgs.lowWater = proved ? Math.min(low0, cfgs.lowWater) : low0;
-          if (!proved) {
-            if (++explored >= MAX_BODY_CONFIGS) return false;
-            queue.push(t);
-          }
-        } else if (seen !== r) return false;
-        else if (next[next.length - 1] !== t) next.push(t);
-      }
-      own.set(c, low);
-      succ.set(c, next);
-    }
+    const { own, succ } = x;
     // What each explored configuration's future reads: its own steps and its successors' futures.
     const read = new Map(own);
+    // Deepest first, so most configurations settle in one pass.
+    const order = [...succ].reverse();
     for (let changed = true; changed; ) {
       changed = false;
-      for (const [c, list] of succ) {
+      for (const [c, list] of order) {
         let low = read.get(c) as number;
         for (const t of list) low = Math.min(low, read.get(t) as number);
         if (low < (read.get(c) as number)) {
@@ -180,8 +180,13 @@ export class BodyChecker {
       }
     }
     for (const c of succ.keys())
-      this.remember(c, cfgs.depthOf(c) - (read.get(c) as number), body, state.get(c) as number);
-    return true;
+      this.remember(
+        c,
+        cfgs.depthOf(c) - (read.get(c) as number),
+        body,
+        x.state.get(c) as number,
+        x.levels.get(c) as number,
+      );
   }
 
   /**
@@ -200,6 +205,16 @@ export class BodyChecker {
       else if (t !== first) return true;
     }
     return false;
+  }
+
+  /** Whether configuration `c` steps over `bytes` (tracked, as the check's own steps). */
+  private dpdaAccepts(c: number, bytes: Uint8Array): boolean {
+    let t = c;
+    for (const b of bytes) {
+      t = this.cfgs.nextTracked(t, b);
+      if (t < 0) return false;
+    }
+    return true;
   }
 
   /**
@@ -223,8 +238,15 @@ export class BodyChecker {
   }
 }
 
-/** Whether `body` accepts `\\/` from state 0. */
-function acceptsEscapedSlash(body: BodyAutomaton): boolean {
-  const esc = body.next[BACKSLASH] as number;
-  return esc >= 0 && (body.next[esc * 256 + SLASH] as number) >= 0;
+/** Escapes on which the body automata differ. */
+const TELLERS = ["\\/", "\\uDC"].map((text) => Uint8Array.from(text, (ch) => ch.charCodeAt(0)));
+
+/** Whether `body` accepts `bytes` from state 0. */
+function bodyAccepts(body: BodyAutomaton, bytes: Uint8Array): boolean {
+  let q = 0;
+  for (const b of bytes) {
+    q = body.next[q * 256 + b] as number;
+    if (q < 0) return false;
+  }
+  return true;
 }

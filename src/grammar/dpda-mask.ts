@@ -17,11 +17,11 @@
  * No allocation per token or per node.
  */
 
+import { writeBodySlice } from "./body-slice-counted.js";
 import type { Dpda } from "./dpda.js";
 import type { DpdaStack } from "./dpda-stack.js";
 import { setBit, TrieWalk } from "./dpda-trie-walk.js";
 import type { MaskCache } from "./mask-cache.js";
-import { bodySlice } from "./string-body-slice.js";
 import type { VocabTrie } from "./vocab-trie.js";
 
 /** Bytes every string body accepts between characters (the cheap filter of a body check). */
@@ -108,7 +108,8 @@ export class DpdaMaskWalker extends TrieWalk {
     const body = this.bodies.bodyAt(root);
     if (body === null || cfgs.overflowed) return false;
     this.numSliced++;
-    mask.set(bodySlice(this.trie, body), offset);
+    if (this.bodies.levels < this.trie.maxTokenBytes) this.numCounted++;
+    writeBodySlice(this.trie, body, this.bodies.levels, mask, offset);
     this.walkQuoted(1, this.trie.numNodes, 0, root, mask, offset);
     st.resetWatermarks();
     if (st.isAccepting()) for (const id of this.trie.eogIds) setBit(mask, offset, id);

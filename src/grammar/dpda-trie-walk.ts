@@ -8,12 +8,12 @@
  */
 
 import { BodyChecker } from "./body-check.js";
+import { addSubtreeSlice, sliceByNeeds, WORDWISE_MIN_TOKENS } from "./body-slice-counted.js";
 import type { Dpda } from "./dpda.js";
 import { IntVec } from "./int-vec.js";
 import {
   BODY_AUTOMATA,
   type BodyAutomaton,
-  bodySlice,
   subtreeHasQuote,
   subtreeTokenWords,
 } from "./string-body-slice.js";
@@ -21,8 +21,6 @@ import type { VocabTrie } from "./vocab-trie.js";
 import { Trans, WalkConfigs } from "./walk-configs.js";
 
 const QUOTE = 0x22;
-/** Fewest tokens under a shallow trie node for slicing it word by word (cached word lists). */
-const WORDWISE_MIN_TOKENS = 512;
 /** Smallest trie subtree (in nodes) worth a string-body check during a walk. */
 const SLICE_MIN_NODES = 256;
 
@@ -42,6 +40,8 @@ export class TrieWalk {
   private lastBody: BodyAutomaton | null = null;
   /** Masks (or subtrees of walks) filled from a string-body slice (for tests and statistics). */
   numSliced = 0;
+  /** Of those, slices limited by a length bound's remaining characters. */
+  numCounted = 0;
 
   constructor(
     protected readonly trie: VocabTrie,
@@ -76,9 +76,12 @@ export class TrieWalk {
     // The body the walk last sliced with first: bodies differ only in escapes.
     for (const body of this.lastBody === BODY_AUTOMATA[0] ? BODY_AUTOMATA : [...BODY_AUTOMATA].reverse()) {
       let q = 0;
+      /** Characters the prefix completed. */
+      let chars = 0;
       for (let k = n - 1; k >= 0 && q >= 0; k--) {
         const b = this.prefix[k] as number;
         q = b === QUOTE ? -1 : (body.next[q * 256 + b] as number);
+        if (q === 0) chars++;
       }
       // A cheap filter first: a byte the body accepts from `q` (outside strings usually refused).
       if (q < 0 || this.cfgs.next(c, probeByte(body, q)) < 0) continue;
@@ -87,21 +90,11 @@ export class TrieWalk {
       this.lastBody = body;
       this.numSliced++;
       // Tokens here all start with the prefix, which leads the body from 0 to `q`: the slice
-      // (whole tokens from state 0) decides their remaining bytes from `q`.
-      const slice = bodySlice(t, body);
-      const start = t.tokenStart[i] as number;
-      const stop = t.tokenStart[end] as number;
-      if (d <= 2 && stop - start >= WORDWISE_MIN_TOKENS) {
-        const pairs = subtreeTokenWords(t, i);
-        for (let k = 0; k < pairs.length; k += 2) {
-          const w = pairs[k] as number;
-          mask[offset + w] = (mask[offset + w] as number) | ((slice[w] as number) & (pairs[k + 1] as number));
-        }
-      } else
-        for (let k = start; k < stop; k++) {
-          const id = t.tokenIds[k] as number;
-          if ((((slice[id >> 5] as number) >>> (id & 31)) & 1) === 1) setBit(mask, offset, id);
-        }
+      // (whole tokens from state 0) decides their remaining bytes from `q`, within the
+      // characters a length bound leaves (counted from the token's start).
+      const limit = this.bodies.levels + chars;
+      if (limit < t.maxTokenBytes) this.numCounted++;
+      addSubtreeSlice(t, body, limit, i, d <= 2, mask, offset);
       this.walkQuoted(i + 1, end, d, c, mask, offset);
       return true;
     }
@@ -254,9 +247,11 @@ export class TrieWalk {
 
 /**
  * Vocabulary data the walks use, computed up front (at compiler construction) rather than in
- * some request's first mask: the word lists of the shallow subtrees sliced word by word.
+ * some request's first mask: the characters each token needs of a body, and the word lists of
+ * the shallow subtrees sliced word by word.
  */
 export function prepareTrieWalks(trie: VocabTrie): void {
+  for (const body of BODY_AUTOMATA) sliceByNeeds(trie, body);
   for (let i = 1; i < trie.numNodes; i++)
     if (
       (trie.nodeDepth[i] as number) <= 2 &&

@@ -84,6 +84,14 @@ export class Dpda {
     this.alternatives = conflictAlternatives(lr);
   }
 
+  /**
+   * Whether the LR table refuses atom column `col` in `state` outright (no shift, no reduce): a
+   * step from a stack topped by `state` then rejects without reading further, and needs no leaf.
+   */
+  refuses(state: number, col: number): boolean {
+    return this.action[state * this.numCols + col] === 0;
+  }
+
   /** Number of edges built so far. */
   get numEdges(): number {
     return this.edgePop.length;

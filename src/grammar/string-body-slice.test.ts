@@ -2,12 +2,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TokenFlag, type TokenizerInfo, tokenizerInfoFromVocab } from "../model/tokenizer-info.js";
 import { vocabFromTokenizerJson } from "../model/vocab.js";
 import { loadPackagedTokenizer } from "../model/vocab-sources.js";
+import { bodyNeeds } from "./body-slice-counted.js";
 import type { CompiledGrammar } from "./compiled-grammar.js";
 import type { DpdaMaskWalker } from "./dpda-mask.js";
 import { grammarFromJsonSchema } from "./front-ends.js";
 import { GrammarCompiler } from "./grammar-compiler.js";
 import { GrammarMatcher } from "./grammar-matcher.js";
-import { ANY_ESCAPE_BODY, CANONICAL_ESCAPE_BODY } from "./string-body-slice.js";
+import { ANY_ESCAPE_BODY, CANONICAL_ESCAPE_BODY, CODE_POINT_BODY } from "./string-body-slice.js";
 import { rng } from "./test-grammars.js";
 
 /** Brute force: try every text token from a copy of the matcher (no trie, no cache, no slice). */
@@ -53,6 +54,27 @@ describe("string-body slices, Llama-3 vocabulary", () => {
     for (const bad of ["\\x", "\\u12", "\u0001", '"']) expect(run(ANY_ESCAPE_BODY, bad)).toBe(false);
     expect(run(CANONICAL_ESCAPE_BODY, "\\u001f\\t")).toBe(true);
     for (const bad of ["\\/", "\\u00e9", "\\u0008"]) expect(run(CANONICAL_ESCAPE_BODY, bad)).toBe(false);
+    for (const body of ["\\ud83d\\ude00", "\\u00e9\\/", "\\uD7FF\\uE000"])
+      expect(run(CODE_POINT_BODY, body)).toBe(true);
+    for (const bad of ["\\udc00", "\\ud83d", "\\ud83dx", "\\ud83d\\u0041"])
+      expect(run(CODE_POINT_BODY, bad)).toBe(false);
+  });
+
+  it("counts the characters each token needs of a body", () => {
+    const trie = compiler.trie;
+    const needs = bodyNeeds(trie, CODE_POINT_BODY);
+    const idOf = (text: string) => {
+      const want = Buffer.from(text);
+      for (let id = 0; id < info.vocabSize; id++)
+        if (Buffer.from(info.bytes.subarray(info.offsets[id], info.offsets[id + 1])).equals(want)) return id;
+      throw new Error(`no token ${text}`);
+    };
+    expect(needs[idOf("ab")]).toBe(2);
+    expect(needs[idOf(" the")]).toBe(4);
+    expect(needs[idOf("é")]).toBe(1);
+    expect(needs[idOf("\\n")]).toBe(1);
+    expect(needs[idOf(".\\")]).toBe(2); // the escape started counts as a character
+    expect(needs[idOf('"')]).toBe(255);
   });
 
   it("masks inside string values and open keys equal brute force, through the slice", () => {
@@ -108,6 +130,33 @@ describe("string-body slices, Llama-3 vocabulary", () => {
     }
     expect(compared).toBeGreaterThan(40);
     expect(walkerOf(compiled).numSliced).toBeGreaterThanOrEqual(10);
+  }, 300_000);
+
+  it("masks inside strings with length bounds equal brute force, up to and at the bound", () => {
+    // Counted strings take the slice less the tokens needing more characters than are left:
+    // multi-byte characters, escapes and surrogate pairs count one each.
+    const schema = {
+      type: "object",
+      properties: {
+        a: { type: "string", maxLength: 4 },
+        b: { type: "string", minLength: 2, maxLength: 9 },
+        c: { type: "array", items: { type: "string", maxLength: 30 } },
+      },
+    };
+    const compiled = compiler.compile(grammarFromJsonSchema(schema, { whitespace: "flexible" }).ast);
+    expect(compiled.engine).toBe("dpda");
+    const texts = [
+      '{"a": "日本é\\n", "b": "ab\\ud83d\\ude00c d", "c": ["New York City Hall", "x"]}',
+      '{"b": "é\\u00e9 \\"q\\"", "a": "", "c": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]}',
+    ];
+    const r = rng(5);
+    let compared = 0;
+    for (const [k, text] of texts.entries()) {
+      const ids = k === 0 ? encodeNonAsciiByBytes(info, text) : encodeGreedy(info, text);
+      compared += compareAtPrefixes(info, compiled, ids, (last) => r() > 0.55 && !last);
+    }
+    expect(compared).toBeGreaterThan(25);
+    expect(walkerOf(compiled).numCounted).toBeGreaterThanOrEqual(5);
   }, 300_000);
 });
 

@@ -93,8 +93,38 @@ export const CANONICAL_ESCAPE_BODY: BodyAutomaton = bodyAutomaton("json-key-char
   on(x1, "0123456789abcdef", 0);
 });
 
+/**
+ * Escapes as strings counted by code point write them: `\uXXXX` is a non-surrogate or a whole
+ * surrogate pair (one character), and a lone low surrogate is refused.
+ */
+export const CODE_POINT_BODY: BodyAutomaton = bodyAutomaton("json-code-point", (esc, on, add) => {
+  on(esc, '"\\/bfnrt', 0);
+  // After `\u`: a non-surrogate (h3..h1: hex digits left), or a high surrogate (s2..s0) then `\u`
+  // and a low surrogate.
+  const [u, d, h3, h2, h1] = [add(), add(), add(), add(), add()];
+  const [s2, s1, s0, sEsc, sU, sD] = [add(), add(), add(), add(), add(), add()];
+  on(esc, "u", u);
+  on(u, "0123456789ABCEFabcef", h3);
+  on(u, "Dd", d);
+  on(d, "01234567", h2);
+  on(d, "89ABab", s2);
+  on(h3, HEX, h2);
+  on(h2, HEX, h1);
+  on(h1, HEX, 0);
+  on(s2, HEX, s1);
+  on(s1, HEX, s0);
+  on(s0, "\\", sEsc);
+  on(sEsc, "u", sU);
+  on(sU, "Dd", sD);
+  on(sD, "CDEFcdef", h2);
+});
+
 /** The automata tried, in order. */
-export const BODY_AUTOMATA: readonly BodyAutomaton[] = [ANY_ESCAPE_BODY, CANONICAL_ESCAPE_BODY];
+export const BODY_AUTOMATA: readonly BodyAutomaton[] = [
+  ANY_ESCAPE_BODY,
+  CANONICAL_ESCAPE_BODY,
+  CODE_POINT_BODY,
+];
 
 const slices = new WeakMap<VocabTrie, Map<string, Int32Array>>();
 

@@ -259,7 +259,7 @@ export class WalkConfigs {
     const dpda = this.dpda;
     const col = dpda.byteToAtom[b] as number;
     this.lastReadIdx = (this.depth.data[c] as number) - 1;
-    if (col < 0) return Trans.REJECT;
+    if (col < 0 || dpda.refuses(this.entry.data[c] as number, col)) return Trans.REJECT;
     this.materialise(c);
     const sp = this.depth.data[c] as number;
     const leaf = dpda.select(this.work, sp, col, this.base);
