@@ -224,18 +224,36 @@ export class BodyChecker {
   private representatives(body: BodyAutomaton): Int16Array {
     let reps = this.repsByBody.get(body);
     if (reps === undefined) {
-      const seen = new Map<string, number>();
+      const classes = byteClasses(body);
+      const seen = new Map<number, number>();
       for (let b = 0; b < 256; b++) {
-        if (b === QUOTE) continue;
-        let key = `${this.cfgs.atomOf[b]}`;
-        for (let q = 0; q < body.numStates; q++) key += `,${body.next[q * 256 + b]}`;
-        if (!seen.has(key)) seen.set(key, b);
+        const key = ((this.cfgs.atomOf[b] as number) + 1) * 256 + (classes[b] as number);
+        if (b !== QUOTE && !seen.has(key)) seen.set(key, b);
       }
       reps = Int16Array.from(seen.values());
       this.repsByBody.set(body, reps);
     }
     return reps;
   }
+}
+
+const classesByBody = new Map<BodyAutomaton, Uint8Array>();
+
+/** Per byte: its class in `body` (bytes of one class step alike from every state); shared by grammars. */
+function byteClasses(body: BodyAutomaton): Uint8Array {
+  let classes = classesByBody.get(body);
+  if (classes === undefined) {
+    const ids = new Map<string, number>();
+    classes = new Uint8Array(256);
+    for (let b = 0; b < 256; b++) {
+      let key = "";
+      for (let q = 0; q < body.numStates; q++) key += `${body.next[q * 256 + b]},`;
+      if (!ids.has(key)) ids.set(key, ids.size);
+      classes[b] = ids.get(key) as number;
+    }
+    classesByBody.set(body, classes);
+  }
+  return classes;
 }
 
 /** Escapes on which the body automata differ. */
