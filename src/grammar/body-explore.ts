@@ -15,11 +15,11 @@ import { Trans, type WalkConfigs } from "./walk-configs.js";
 /** Characters left to a configuration that simulates a body without bound. */
 export const UNBOUNDED = Number.POSITIVE_INFINITY;
 /**
- * Most characters a bound may lie ahead for the check to count them. Exploring costs about a
- * millisecond per character the first time a grammar meets a bound (later checks find every
+ * Most characters a bound may lie ahead for the check to count them. Exploring costs one to two
+ * milliseconds per character the first time a grammar meets a bound (later checks find every
  * level remembered), so farther bounds are left to the plain walk.
  */
-export const MAX_LEVELS = 48;
+export const MAX_LEVELS = 24;
 /** Most configurations explored on one level (a body, its escapes and UTF-8 continuations). */
 const LEVEL_CONFIGS = 64;
 /** Most configurations on the root's level (a body alone takes about 30). */
