@@ -4,10 +4,13 @@
  * decides every token without a `"` and only tokens holding one need a walk.
  *
  * The check explores the configurations reachable over non-`"` bytes (one byte per class of
- * bytes that the DPDA and the automaton treat alike) and compares them with automaton states.
- * Results are remembered across walk phases, keyed by the stack entries each configuration's
- * future read: a configuration an earlier check proved is not explored again, so checks of new
- * keys or new nestings stop where they meet known ground.
+ * bytes that the DPDA and the automaton treat alike; body-explore.ts) and compares them with
+ * automaton states. Under a length bound the configuration takes the automaton's steps for a
+ * number of characters and then refuses all but `"`: the check counts those characters, and the
+ * slice keeps only the tokens that fit (body-slice-counted.ts). Results are remembered across
+ * walk phases, keyed by the stack entries each configuration's future read: a configuration an
+ * earlier check proved is not explored again, so checks of new keys, new nestings or the next
+ * character under a bound stop where they meet known ground.
  */
 
 import { countLevels, type Exploration, explore, UNBOUNDED } from "./body-explore.js";
