@@ -9,7 +9,7 @@
  * characters read, and a UTF-8 sequence or an escape stays on one level.
  */
 
-import type { BodyAutomaton } from "./string-body-slice.js";
+import { type BodyAutomaton, probeByte } from "./string-body-slice.js";
 import { Trans, type WalkConfigs } from "./walk-configs.js";
 
 /** Characters left to a configuration that simulates a body without bound. */
@@ -80,7 +80,7 @@ function boundOutOfReach(cfgs: WalkConfigs, root: number, body: BodyAutomaton, q
   let q = q0;
   const seen = new Set<number>();
   for (let chars = 0; chars <= MAX_LEVELS; ) {
-    const b = q === 0 ? 0x61 : firstByteFrom(body, q);
+    const b = probeByte(body, q);
     c = cfgs.nextTracked(c, b);
     if (c < 0) return false;
     q = body.next[q * 256 + b] as number;
@@ -90,12 +90,6 @@ function boundOutOfReach(cfgs: WalkConfigs, root: number, body: BodyAutomaton, q
     chars++;
   }
   return true;
-}
-
-/** A byte `body` accepts from state `q` (not `"`). */
-function firstByteFrom(body: BodyAutomaton, q: number): number {
-  for (let b = 0x20; b < 0x100; b++) if (b !== 0x22 && (body.next[q * 256 + b] as number) >= 0) return b;
-  return 0x61;
 }
 
 /** Steps `c` on every representative byte; false on a mismatch with `body`. */

@@ -5,51 +5,18 @@
  * the limited slices.
  */
 
-import { type BodyAutomaton, bodySlice, subtreeTokenWords } from "./string-body-slice.js";
+import {
+  type BodyAutomaton,
+  bodyNeeds,
+  bodySlice,
+  NOT_A_BODY,
+  perBody,
+  subtreeTokenWords,
+} from "./string-body-slice.js";
 import type { VocabTrie } from "./vocab-trie.js";
 
-const QUOTE = 0x22;
 /** Fewest tokens under a shallow trie node for slicing it word by word (cached word lists). */
 export const WORDWISE_MIN_TOKENS = 512;
-
-const needsByTrie = new WeakMap<VocabTrie, Map<string, Uint8Array>>();
-
-/**
- * Per token id: the characters `body` reads to take the token whole from state 0, a started
- * character (a UTF-8 sequence, an escape) counting as one; 255 past that or for tokens outside
- * the slice. Computed once per vocabulary (at compiler construction, see prepareTrieWalks).
- */
-export function bodyNeeds(trie: VocabTrie, body: BodyAutomaton): Uint8Array {
-  let byName = needsByTrie.get(trie);
-  if (!byName) {
-    byName = new Map();
-    needsByTrie.set(trie, byName);
-  }
-  const hit = byName.get(body.name);
-  if (hit) return hit;
-  const needs = new Uint8Array(trie.vocabSize).fill(255);
-  const level = new Int16Array(trie.maxTokenBytes + 2);
-  const chars = new Int32Array(trie.maxTokenBytes + 2);
-  const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds } = trie;
-  let i = 1;
-  while (i < trie.numNodes) {
-    const d = nodeDepth[i] as number;
-    const b = nodeByte[i] as number;
-    const q = b === QUOTE ? -1 : (body.next[(level[d - 1] as number) * 256 + b] as number);
-    if (q < 0) {
-      i = subtreeEnd[i] as number;
-      continue;
-    }
-    level[d] = q;
-    chars[d] = (chars[d - 1] as number) + (q === 0 ? 1 : 0);
-    const n = Math.min(255, (chars[d] as number) + (q === 0 ? 0 : 1));
-    for (let k = tokenStart[i] as number, stop = tokenStart[i + 1] as number; k < stop; k++)
-      needs[tokenIds[k] as number] = n;
-    i++;
-  }
-  byName.set(body.name, needs);
-  return needs;
-}
 
 const overByTrie = new WeakMap<VocabTrie, Map<string, { ids: Int32Array; start: Int32Array }>>();
 
@@ -58,36 +25,22 @@ const overByTrie = new WeakMap<VocabTrie, Map<string, { ids: Int32Array; start: 
  * needing more than `n` (cached per vocabulary).
  */
 export function sliceByNeeds(trie: VocabTrie, body: BodyAutomaton): { ids: Int32Array; start: Int32Array } {
-  let byName = overByTrie.get(trie);
-  if (!byName) {
-    byName = new Map();
-    overByTrie.set(trie, byName);
-  }
-  let hit = byName.get(body.name);
-  if (!hit) {
-    const slice = bodySlice(trie, body);
+  return perBody(overByTrie, trie, body, () => {
     const needs = bodyNeeds(trie, body);
-    const inSlice = (id: number) => (((slice[id >> 5] as number) >>> (id & 31)) & 1) === 1;
     // A counting sort, most needed first: start[n] = how many need more than n.
-    const count = new Int32Array(257);
-    for (let id = 0; id < needs.length; id++) {
-      const n = needs[id] as number;
-      if (inSlice(id)) count[n] = (count[n] as number) + 1;
-    }
-    const start = new Int32Array(257);
-    for (let n = 255; n >= 0; n--) start[n] = (start[n + 1] as number) + (count[n + 1] as number);
+    const count = new Int32Array(NOT_A_BODY + 1);
+    for (const n of needs) if (n !== NOT_A_BODY) count[n] = (count[n] as number) + 1;
+    const start = new Int32Array(NOT_A_BODY + 1);
+    for (let n = NOT_A_BODY - 1; n >= 0; n--) start[n] = (start[n + 1] as number) + (count[n + 1] as number);
     const ids = new Int32Array((start[0] as number) + (count[0] as number));
     const at = start.slice();
-    for (let id = 0; id < needs.length; id++) {
-      const n = needs[id] as number;
-      if (!inSlice(id)) continue;
+    needs.forEach((n, id) => {
+      if (n === NOT_A_BODY) return;
       ids[at[n] as number] = id;
       at[n] = (at[n] as number) + 1;
-    }
-    hit = { ids, start };
-    byName.set(body.name, hit);
-  }
-  return hit;
+    });
+    return { ids, start };
+  });
 }
 
 /**
@@ -104,7 +57,7 @@ export function writeBodySlice(
   mask.set(bodySlice(trie, body), offset);
   if (levels >= trie.maxTokenBytes) return;
   const { ids, start } = sliceByNeeds(trie, body);
-  for (let k = 0, stop = start[Math.min(256, Math.max(0, levels))] as number; k < stop; k++) {
+  for (let k = 0, stop = start[Math.min(NOT_A_BODY - 1, Math.max(0, levels))] as number; k < stop; k++) {
     const id = ids[k] as number;
     const w = offset + (id >> 5);
     mask[w] = (mask[w] as number) & ~(1 << (id & 31));
@@ -139,9 +92,11 @@ export function addSubtreeSlice(
   }
   for (let k = start; k < stop; k++) {
     const id = trie.tokenIds[k] as number;
-    if ((((slice[id >> 5] as number) >>> (id & 31)) & 1) === 0) continue;
-    if (needs !== null && (needs[id] as number) > limit) continue;
-    const w = offset + (id >> 5);
-    mask[w] = (mask[w] as number) | (1 << (id & 31));
+    // Under a bound (below NOT_A_BODY) the count alone decides; else the slice.
+    const ok =
+      needs !== null
+        ? (needs[id] as number) <= limit
+        : (((slice[id >> 5] as number) >>> (id & 31)) & 1) === 1;
+    if (ok) mask[offset + (id >> 5)] = (mask[offset + (id >> 5)] as number) | (1 << (id & 31));
   }
 }

@@ -14,6 +14,8 @@ import { IntVec } from "./int-vec.js";
 import {
   BODY_AUTOMATA,
   type BodyAutomaton,
+  bodySlice,
+  probeByte,
   subtreeHasQuote,
   subtreeTokenWords,
 } from "./string-body-slice.js";
@@ -251,7 +253,10 @@ export class TrieWalk {
  * the shallow subtrees sliced word by word.
  */
 export function prepareTrieWalks(trie: VocabTrie): void {
-  for (const body of BODY_AUTOMATA) sliceByNeeds(trie, body);
+  for (const body of BODY_AUTOMATA) {
+    bodySlice(trie, body);
+    sliceByNeeds(trie, body);
+  }
   for (let i = 1; i < trie.numNodes; i++)
     if (
       (trie.nodeDepth[i] as number) <= 2 &&
@@ -259,28 +264,6 @@ export function prepareTrieWalks(trie: VocabTrie): void {
         WORDWISE_MIN_TOKENS
     )
       subtreeTokenWords(trie, i);
-}
-
-/** Per body automaton: a byte it accepts from each state (not `"`), `a` between characters. */
-const probes = new Map<BodyAutomaton, Int16Array>();
-
-function probeByte(body: BodyAutomaton, q: number): number {
-  let p = probes.get(body);
-  if (!p) {
-    p = new Int16Array(body.numStates);
-    for (let s = 0; s < body.numStates; s++) {
-      let pick = 0x61;
-      if ((body.next[s * 256 + pick] as number) < 0)
-        for (let b = 0x30; b < 0x100; b++)
-          if (b !== QUOTE && (body.next[s * 256 + b] as number) >= 0) {
-            pick = b;
-            break;
-          }
-      p[s] = pick;
-    }
-    probes.set(body, p);
-  }
-  return p[q] as number;
 }
 
 /** Sets the tokens that end at trie node `i`. */

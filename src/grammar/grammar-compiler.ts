@@ -11,7 +11,6 @@ import { prepareTrieWalks } from "./dpda-trie-walk.js";
 import type { GrammarAst, GrammarExpr } from "./grammar-ast.js";
 import { lowerGrammar } from "./lower.js";
 import { normalizeCfg } from "./normalize-cfg.js";
-import { BODY_AUTOMATA, bodySlice } from "./string-body-slice.js";
 import { buildVocabTrie, type VocabTrie } from "./vocab-trie.js";
 
 /** Options of a compiler (apply to every grammar it compiles). */
@@ -42,7 +41,6 @@ export class GrammarCompiler {
     this.trie = buildVocabTrie(tokenizerInfo);
     // The string-body slices and the walks' word lists are vocabulary data too: built once
     // here, not in a first mask.
-    for (const body of BODY_AUTOMATA) bodySlice(this.trie, body);
     prepareTrieWalks(this.trie);
   }
 

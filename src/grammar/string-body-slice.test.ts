@@ -2,13 +2,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TokenFlag, type TokenizerInfo, tokenizerInfoFromVocab } from "../model/tokenizer-info.js";
 import { vocabFromTokenizerJson } from "../model/vocab.js";
 import { loadPackagedTokenizer } from "../model/vocab-sources.js";
-import { bodyNeeds } from "./body-slice-counted.js";
 import type { CompiledGrammar } from "./compiled-grammar.js";
 import type { DpdaMaskWalker } from "./dpda-mask.js";
 import { grammarFromJsonSchema } from "./front-ends.js";
 import { GrammarCompiler } from "./grammar-compiler.js";
 import { GrammarMatcher } from "./grammar-matcher.js";
-import { ANY_ESCAPE_BODY, CANONICAL_ESCAPE_BODY, CODE_POINT_BODY } from "./string-body-slice.js";
+import { ANY_ESCAPE_BODY, bodyNeeds, CANONICAL_ESCAPE_BODY, CODE_POINT_BODY } from "./string-body-slice.js";
 import { rng } from "./test-grammars.js";
 
 /** Brute force: try every text token from a copy of the matcher (no trie, no cache, no slice). */
@@ -115,19 +114,16 @@ describe("string-body slices, Llama-3 vocabulary", () => {
       type: "object",
       properties: { book: inner, bookmarkThumbHeight: { type: "number" }, 日本: inner, b: { type: "null" } },
     };
-    const compiled = compiler.compile(grammarFromJsonSchema(schema, { whitespace: "flexible" }).ast);
-    expect(compiled.engine).toBe("dpda");
     const texts = [
       '{"book": {"bookmark": 1, "bookmarkThumb": true, "lé": "ü", "bookmarkX": [1]}, "bookmarkThumbHeight": 2}',
       '{"日本": {"lé": "日本語", "bookmarkThumbs": {}, "é\\n": 0}, "bo": "x", "b": null, "bookmarkThumbHeigh": 1}',
       '{"booké": 1, "日": {"日本": 2}, "\\u0000b": 3, "book": {"l": false}}',
     ];
-    const r = rng(11);
-    let compared = 0;
-    for (const [k, text] of texts.entries()) {
-      const ids = k === 1 ? encodeNonAsciiByBytes(info, text) : encodeGreedy(info, text);
-      compared += compareAtPrefixes(info, compiled, ids, (last) => r() > 0.6 && !last);
-    }
+    const { compiled, compared } = compareTexts(info, compiler, schema, texts, {
+      seed: 11,
+      keep: 0.6,
+      byBytes: 1,
+    });
     expect(compared).toBeGreaterThan(40);
     expect(walkerOf(compiled).numSliced).toBeGreaterThanOrEqual(10);
   }, 300_000);
@@ -143,22 +139,42 @@ describe("string-body slices, Llama-3 vocabulary", () => {
         c: { type: "array", items: { type: "string", maxLength: 30 } },
       },
     };
-    const compiled = compiler.compile(grammarFromJsonSchema(schema, { whitespace: "flexible" }).ast);
-    expect(compiled.engine).toBe("dpda");
     const texts = [
       '{"a": "日本é\\n", "b": "ab\\ud83d\\ude00c d", "c": ["New York City Hall", "x"]}',
       '{"b": "é\\u00e9 \\"q\\"", "a": "", "c": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]}',
     ];
-    const r = rng(5);
-    let compared = 0;
-    for (const [k, text] of texts.entries()) {
-      const ids = k === 0 ? encodeNonAsciiByBytes(info, text) : encodeGreedy(info, text);
-      compared += compareAtPrefixes(info, compiled, ids, (last) => r() > 0.55 && !last);
-    }
+    const { compiled, compared } = compareTexts(info, compiler, schema, texts, {
+      seed: 5,
+      keep: 0.55,
+      byBytes: 0,
+    });
     expect(compared).toBeGreaterThan(25);
     expect(walkerOf(compiled).numCounted).toBeGreaterThanOrEqual(5);
   }, 300_000);
 });
+
+/**
+ * Compiles `schema` (expecting the DPDA engine) and compares masks with brute force at sampled
+ * prefixes of each text (whole texts always; each other prefix with probability `keep`).
+ * Text number `byBytes` is tokenized with every non-ASCII byte a token of its own.
+ */
+function compareTexts(
+  info: TokenizerInfo,
+  compiler: GrammarCompiler,
+  schema: unknown,
+  texts: readonly string[],
+  opts: { seed: number; keep: number; byBytes: number },
+): { compiled: CompiledGrammar; compared: number } {
+  const compiled = compiler.compile(grammarFromJsonSchema(schema, { whitespace: "flexible" }).ast);
+  expect(compiled.engine).toBe("dpda");
+  const r = rng(opts.seed);
+  let compared = 0;
+  for (const [k, text] of texts.entries()) {
+    const ids = k === opts.byBytes ? encodeNonAsciiByBytes(info, text) : encodeGreedy(info, text);
+    compared += compareAtPrefixes(info, compiled, ids, (last) => r() > opts.keep && !last);
+  }
+  return { compiled, compared };
+}
 
 /**
  * For each prefix `ids[0 .. n)` not skipped (`last`: the whole sequence), accepts it and

@@ -126,6 +126,62 @@ export const BODY_AUTOMATA: readonly BodyAutomaton[] = [
   CODE_POINT_BODY,
 ];
 
+/** Per vocabulary and body automaton (by name): data computed once and kept. */
+export function perBody<T>(
+  store: WeakMap<VocabTrie, Map<string, T>>,
+  trie: VocabTrie,
+  body: BodyAutomaton,
+  make: () => T,
+): T {
+  let byName = store.get(trie);
+  if (!byName) {
+    byName = new Map();
+    store.set(trie, byName);
+  }
+  let hit = byName.get(body.name);
+  if (hit === undefined) {
+    hit = make();
+    byName.set(body.name, hit);
+  }
+  return hit;
+}
+
+/** What a token needs of a body that cannot take it (a `"`, invalid bytes). */
+export const NOT_A_BODY = 255;
+
+const needsByTrie = new WeakMap<VocabTrie, Map<string, Uint8Array>>();
+
+/**
+ * Per token id: the characters `body` reads to take the token whole from state 0, a started
+ * character (a UTF-8 sequence, an escape) counting as one; {@link NOT_A_BODY} for tokens it
+ * cannot take (a token of at most 128 bytes needs at most 128). Computed once per vocabulary.
+ */
+export function bodyNeeds(trie: VocabTrie, body: BodyAutomaton): Uint8Array {
+  return perBody(needsByTrie, trie, body, () => {
+    const needs = new Uint8Array(trie.vocabSize).fill(NOT_A_BODY);
+    const level = new Int16Array(trie.maxTokenBytes + 2);
+    const chars = new Int32Array(trie.maxTokenBytes + 2);
+    const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds } = trie;
+    let i = 1;
+    while (i < trie.numNodes) {
+      const d = nodeDepth[i] as number;
+      const b = nodeByte[i] as number;
+      const q = b === QUOTE ? -1 : (body.next[(level[d - 1] as number) * 256 + b] as number);
+      if (q < 0) {
+        i = subtreeEnd[i] as number;
+        continue;
+      }
+      level[d] = q;
+      chars[d] = (chars[d - 1] as number) + (q === 0 ? 1 : 0);
+      const n = Math.min(NOT_A_BODY - 1, (chars[d] as number) + (q === 0 ? 0 : 1));
+      for (let k = tokenStart[i] as number, stop = tokenStart[i + 1] as number; k < stop; k++)
+        needs[tokenIds[k] as number] = n;
+      i++;
+    }
+    return needs;
+  });
+}
+
 const slices = new WeakMap<VocabTrie, Map<string, Int32Array>>();
 
 /**
@@ -133,34 +189,35 @@ const slices = new WeakMap<VocabTrie, Map<string, Int32Array>>();
  * a viable continuation from state 0 of `body`; computed once per vocabulary (owned by the cache).
  */
 export function bodySlice(trie: VocabTrie, body: BodyAutomaton): Int32Array {
-  let byName = slices.get(trie);
-  if (!byName) {
-    byName = new Map();
-    slices.set(trie, byName);
-  }
-  const hit = byName.get(body.name);
-  if (hit) return hit;
-  const mask = new Int32Array(trie.wordsPerRow);
-  const level = new Int16Array(trie.maxTokenBytes + 2);
-  const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds } = trie;
-  let i = 1;
-  while (i < trie.numNodes) {
-    const d = nodeDepth[i] as number;
-    const b = nodeByte[i] as number;
-    const q = b === QUOTE ? -1 : (body.next[(level[d - 1] as number) * 256 + b] as number);
-    if (q < 0) {
-      i = subtreeEnd[i] as number;
-      continue;
+  return perBody(slices, trie, body, () => {
+    const needs = bodyNeeds(trie, body);
+    const mask = new Int32Array(trie.wordsPerRow);
+    for (let id = 0; id < needs.length; id++)
+      if (needs[id] !== NOT_A_BODY) mask[id >> 5] = (mask[id >> 5] as number) | (1 << (id & 31));
+    return mask;
+  });
+}
+
+const probes = new Map<BodyAutomaton, Int16Array>();
+
+/** A byte `body` accepts from state `q` (never `"`): `a` between characters. */
+export function probeByte(body: BodyAutomaton, q: number): number {
+  let p = probes.get(body);
+  if (!p) {
+    p = new Int16Array(body.numStates);
+    for (let s = 0; s < body.numStates; s++) {
+      let pick = 0x61;
+      if ((body.next[s * 256 + pick] as number) < 0)
+        for (let b = 0x30; b < 0x100; b++)
+          if (b !== QUOTE && (body.next[s * 256 + b] as number) >= 0) {
+            pick = b;
+            break;
+          }
+      p[s] = pick;
     }
-    level[d] = q;
-    for (let k = tokenStart[i] as number, stop = tokenStart[i + 1] as number; k < stop; k++) {
-      const id = tokenIds[k] as number;
-      mask[id >> 5] = (mask[id >> 5] as number) | (1 << (id & 31));
-    }
-    i++;
+    probes.set(body, p);
   }
-  byName.set(body.name, mask);
-  return mask;
+  return p[q] as number;
 }
 
 /** Whether the trie node's subtree (its own byte included) holds a `"`. */
