@@ -14,11 +14,13 @@
  */
 
 import { countLevels, type Exploration, explore, UNBOUNDED } from "./body-explore.js";
-import { BODY_AUTOMATA, type BodyAutomaton } from "./string-body-slice.js";
-import type { WalkConfigs } from "./walk-configs.js";
+import { BODY_AUTOMATA, type BodyAutomaton, probeByte } from "./string-body-slice.js";
+import { Trans, type WalkConfigs } from "./walk-configs.js";
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+/** Characters {@link BodyChecker.refutedCheaply} looks ahead. */
+const LETTER_LOOKAHEAD = 4;
 
 /** A remembered check: how many entries it read, those entries, and what it found. */
 interface KnownCheck {
@@ -154,7 +156,7 @@ export class BodyChecker {
    * stops there.
    */
   private simulates(root: number, body: BodyAutomaton, q0 = 0): number {
-    if (q0 === 0 && this.tellsLettersApart(root, body)) return -1;
+    if (this.refutedCheaply(root, body, q0)) return -1;
     const known = (t: number, r: number) =>
       this.knownBody(t, r, body) === body ? this.knownLevels : undefined;
     const x = explore(this.cfgs, root, body, q0, this.representatives(body), known);
@@ -193,19 +195,41 @@ export class BodyChecker {
   }
 
   /**
-   * Whether printable ASCII characters, which `body` treats alike from its state 0, lead `c` to
-   * different configurations: `c` tracks which characters it read (a key beside declared
-   * names, a pattern), so its configurations multiply with every character and the check could
-   * only fail, after exploring its whole budget.
+   * Whether a few memoised steps show that `c` (at body state `q`, whose character a probe
+   * finishes first) does not step like `body`, before an exploration whose every level
+   * (escapes, UTF-8 continuations) is new:
+   * - the escapes that tell the body automata apart ({@link TELLERS}) go differently;
+   * - within {@link LETTER_LOOKAHEAD} characters, printable ASCII characters (which `body`
+   *   takes alike from its state 0) lead to different configurations (`c` tracks which
+   *   characters it read: a key beside declared names, a pattern, so its configurations
+   *   multiply with every character and the check could only fail after its whole budget);
+   * - or a configuration they reach takes some and refuses others (a pattern's `.` then `\d`).
    */
-  private tellsLettersApart(c: number, body: BodyAutomaton): boolean {
-    let first = -1;
-    for (const b of this.representatives(body)) {
-      if (b < 0x20 || b > 0x7e || b === BACKSLASH || body.next[b] !== 0) continue;
-      const t = this.cfgs.nextTracked(c, b);
-      if (t < 0) continue;
-      if (first < 0) first = t;
-      else if (t !== first) return true;
+  private refutedCheaply(c: number, body: BodyAutomaton, q: number): boolean {
+    // Mid-character: finish the character first (a refusal there fails the check too).
+    while (q !== 0) {
+      const b = probeByte(body, q);
+      c = this.cfgs.nextTracked(c, b);
+      if (c < 0) return true;
+      q = body.next[q * 256 + b] as number;
+    }
+    const reps = this.representatives(body);
+    for (let depth = 0; depth < LETTER_LOOKAHEAD; depth++) {
+      let first = -1;
+      let refused = false;
+      for (const b of reps) {
+        if (b < 0x20 || b > 0x7e || b === BACKSLASH || body.next[b] !== 0) continue;
+        const t = this.cfgs.nextTracked(c, b);
+        if (t === Trans.REJECT) refused = true;
+        else if (t < 0 || (first >= 0 && t !== first)) return true;
+        else first = t;
+      }
+      // All refused: a length bound, which the exploration counts.
+      if (first < 0) return false;
+      if (refused) return true;
+      if (depth === 0 && TELLERS.some((bytes) => this.dpdaAccepts(c, bytes) !== bodyAccepts(body, bytes)))
+        return true;
+      c = first;
     }
     return false;
   }

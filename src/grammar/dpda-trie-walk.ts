@@ -23,6 +23,8 @@ import type { VocabTrie } from "./vocab-trie.js";
 import { Trans, WalkConfigs } from "./walk-configs.js";
 
 const QUOTE = 0x22;
+/** Per body automaton: every body automaton, that one first. */
+const BODY_ORDERS = new Map(BODY_AUTOMATA.map((b) => [b, [b, ...BODY_AUTOMATA.filter((x) => x !== b)]]));
 /** Smallest trie subtree (in nodes) worth a string-body check during a walk. */
 const SLICE_MIN_NODES = 256;
 
@@ -76,7 +78,7 @@ export class TrieWalk {
     let n = 0;
     for (let a = i; a > 0; a = t.nodeParent[a] as number) this.prefix[n++] = t.nodeByte[a] as number;
     // The body the walk last sliced with first: bodies differ only in escapes.
-    for (const body of this.lastBody === BODY_AUTOMATA[0] ? BODY_AUTOMATA : [...BODY_AUTOMATA].reverse()) {
+    for (const body of (this.lastBody && BODY_ORDERS.get(this.lastBody)) || BODY_AUTOMATA) {
       let q = 0;
       /** Characters the prefix completed. */
       let chars = 0;
