@@ -15,8 +15,8 @@ import {
   BODY_AUTOMATA,
   type BodyAutomaton,
   bodySlice,
+  nextQuoteNodes,
   probeByte,
-  subtreeHasQuote,
   subtreeTokenWords,
 } from "./string-body-slice.js";
 import type { VocabTrie } from "./vocab-trie.js";
@@ -26,7 +26,7 @@ const QUOTE = 0x22;
 /** Per body automaton: every body automaton, that one first. */
 const BODY_ORDERS = new Map(BODY_AUTOMATA.map((b) => [b, [b, ...BODY_AUTOMATA.filter((x) => x !== b)]]));
 /** Smallest trie subtree (in nodes) worth a string-body check during a walk. */
-const SLICE_MIN_NODES = 256;
+const SLICE_MIN_NODES = 128;
 
 /** Walk state of one compiled grammar's masks (single-threaded). */
 export class TrieWalk {
@@ -125,12 +125,16 @@ export class TrieWalk {
     const quoted = this.path; // reused: 1 when the path to that depth holds a `"`
     levelCfg[depth0] = cfg0;
     quoted[depth0] = quoted0;
+    const nextQuote = nextQuoteNodes(t);
     let i = from;
     while (i < to) {
       const d = nodeDepth[i] as number;
       const q = quoted[d - 1] === 1 || nodeByte[i] === QUOTE;
-      if (!q && !subtreeHasQuote(t, i)) {
-        i = subtreeEnd[i] as number; // decided by the slice
+      if (!q && nextQuote[i] !== i) {
+        // Decided by the slice, up to the next subtree holding a `"`: the nodes in between are
+        // outside every path that holds one (a path's `"` is a node before them whose subtree
+        // would end first).
+        i = nextQuote[i] as number;
         continue;
       }
       const c = this.cfgs.next(levelCfg[d - 1] as number, nodeByte[i] as number);
@@ -251,10 +255,11 @@ export class TrieWalk {
 
 /**
  * Vocabulary data the walks use, computed up front (at compiler construction) rather than in
- * some request's first mask: the characters each token needs of a body, and the word lists of
- * the shallow subtrees sliced word by word.
+ * some request's first mask: the characters each token needs of a body, the word lists of the
+ * shallow subtrees sliced word by word, and where the subtrees holding a `"` are.
  */
 export function prepareTrieWalks(trie: VocabTrie): void {
+  nextQuoteNodes(trie);
   for (const body of BODY_AUTOMATA) {
     bodySlice(trie, body);
     sliceByNeeds(trie, body);

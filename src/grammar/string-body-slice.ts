@@ -220,9 +220,25 @@ export function probeByte(body: BodyAutomaton, q: number): number {
   return p[q] as number;
 }
 
-/** Whether the trie node's subtree (its own byte included) holds a `"`. */
-export function subtreeHasQuote(trie: VocabTrie, node: number): boolean {
-  return (((trie.subtreeBytes[node * 8 + (QUOTE >> 5)] as number) >>> (QUOTE & 31)) & 1) === 1;
+const quoteNodes = new WeakMap<VocabTrie, Int32Array>();
+
+/**
+ * Per trie node: the first node at or after it (in the trie's pre-order) whose subtree, its own
+ * byte included, holds a `"` (`numNodes` when none). A walk of the tokens holding a `"` jumps
+ * straight there instead of testing every subtree in between (computed once per vocabulary).
+ */
+export function nextQuoteNodes(trie: VocabTrie): Int32Array {
+  let next = quoteNodes.get(trie);
+  if (next === undefined) {
+    next = new Int32Array(trie.numNodes + 1);
+    next[trie.numNodes] = trie.numNodes;
+    for (let n = trie.numNodes - 1; n >= 0; n--) {
+      const quoted = (((trie.subtreeBytes[n * 8 + (QUOTE >> 5)] as number) >>> (QUOTE & 31)) & 1) === 1;
+      next[n] = quoted ? n : (next[n + 1] as number);
+    }
+    quoteNodes.set(trie, next);
+  }
+  return next;
 }
 
 const subtreeWords = new WeakMap<VocabTrie, Map<number, Int32Array>>();
