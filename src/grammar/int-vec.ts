@@ -111,15 +111,29 @@ export class IntPairMap {
   private grow(): void {
     const { keysA, keysB, vals, stamps, epoch } = this;
     const cap = keysA.length * 2;
-    this.keysA = new Int32Array(cap);
-    this.keysB = new Int32Array(cap);
-    this.vals = new Int32Array(cap);
-    this.stamps = new Int32Array(cap);
+    const mask = cap - 1;
+    const newA = new Int32Array(cap);
+    const newB = new Int32Array(cap);
+    const newVals = new Int32Array(cap);
+    const newStamps = new Int32Array(cap);
+    // Keys are distinct: each goes to the first free slot of its probe sequence.
+    for (let i = 0; i < keysA.length; i++) {
+      if (stamps[i] !== epoch) continue;
+      const a = keysA[i] as number;
+      const b = keysB[i] as number;
+      let j = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & mask;
+      while (newStamps[j] === 1) j = (j + 1) & mask;
+      newStamps[j] = 1;
+      newA[j] = a;
+      newB[j] = b;
+      newVals[j] = vals[i] as number;
+    }
+    this.keysA = newA;
+    this.keysB = newB;
+    this.vals = newVals;
+    this.stamps = newStamps;
     this.epoch = 1;
-    this.mask = cap - 1;
-    this.size = 0;
-    for (let i = 0; i < keysA.length; i++)
-      if (stamps[i] === epoch) this.set(keysA[i] as number, keysB[i] as number, vals[i] as number);
+    this.mask = mask;
   }
 }
 
