@@ -7,7 +7,13 @@ import type { DpdaMaskWalker } from "./dpda-mask.js";
 import { grammarFromJsonSchema } from "./front-ends.js";
 import { GrammarCompiler } from "./grammar-compiler.js";
 import { GrammarMatcher } from "./grammar-matcher.js";
-import { ANY_ESCAPE_BODY, bodyNeeds, CANONICAL_ESCAPE_BODY, CODE_POINT_BODY } from "./string-body-slice.js";
+import {
+  ANY_ESCAPE_BODY,
+  bodyNeeds,
+  CANONICAL_ESCAPE_BODY,
+  CODE_POINT_BODY,
+  nextQuoteNodes,
+} from "./string-body-slice.js";
 import { rng } from "./test-grammars.js";
 
 /** Brute force: try every text token from a copy of the matcher (no trie, no cache, no slice). */
@@ -74,6 +80,29 @@ describe("string-body slices, Llama-3 vocabulary", () => {
     expect(needs[idOf("\\n")]).toBe(1);
     expect(needs[idOf(".\\")]).toBe(2); // the escape started counts as a character
     expect(needs[idOf('"')]).toBe(255);
+  });
+
+  it("finds, from every trie node, the next subtree holding a quote", () => {
+    const trie = compiler.trie;
+    const next = nextQuoteNodes(trie);
+    // Independently: quote edges counted in pre-order, so a subtree holds one when its range does.
+    const quotesBefore = new Int32Array(trie.numNodes + 1);
+    for (let n = 0; n < trie.numNodes; n++)
+      quotesBefore[n + 1] = (quotesBefore[n] as number) + (n > 0 && trie.nodeByte[n] === 0x22 ? 1 : 0);
+    const holds = (n: number) =>
+      (quotesBefore[trie.subtreeEnd[n] as number] as number) - (quotesBefore[n] as number) > 0;
+    let expected = trie.numNodes;
+    let numHolding = 0;
+    for (let n = trie.numNodes - 1; n >= 1; n--) {
+      if (holds(n)) {
+        expected = n;
+        numHolding++;
+      }
+      if (next[n] !== expected) expect.fail(`node ${n}: ${next[n]}, expected ${expected}`);
+    }
+    // A few hundred of the 268k nodes: the walk of tokens holding a quote skips the rest.
+    expect(numHolding).toBeGreaterThan(100);
+    expect(numHolding).toBeLessThan(trie.numNodes / 100);
   });
 
   it("masks inside string values and open keys equal brute force, through the slice", () => {
