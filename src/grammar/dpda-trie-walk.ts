@@ -131,9 +131,9 @@ export class TrieWalk {
       const d = nodeDepth[i] as number;
       const q = quoted[d - 1] === 1 || nodeByte[i] === QUOTE;
       if (!q && nextQuote[i] !== i) {
-        // Decided by the slice, up to the next subtree holding a `"`: the nodes in between are
-        // outside every path that holds one (a path's `"` is a node before them whose subtree
-        // would end first).
+        // Decided by the slice, up to the next subtree holding a `"`. No node in between lies
+        // below a `"` either: that `"` would be a node in between (it is not), or an ancestor
+        // of node i (whose path holds none).
         i = nextQuote[i] as number;
         continue;
       }
