@@ -87,11 +87,10 @@ export class BodyChecker {
     cfgs.lowWater = sp - 1;
     // The automata differ in their escapes: `\/` and `\uDC` tell them apart in a few steps (all
     // needed by the check anyway), so at most one full check runs.
-    const seen = TELLERS.map((bytes) => this.dpdaAccepts(c, bytes));
     let levels = -1;
     const body =
       BODY_AUTOMATA.find((b) => {
-        if (!TELLERS.every((bytes, k) => bodyAccepts(b, bytes) === seen[k])) return false;
+        if (!this.tellersAgree(c, b)) return false;
         levels = this.simulates(c, b);
         return levels >= 0;
       }) ?? null;
@@ -198,7 +197,9 @@ export class BodyChecker {
    * Whether a few memoised steps show that `c` (at body state `q`, whose character a probe
    * finishes first) does not step like `body`, before an exploration whose every level
    * (escapes, UTF-8 continuations) is new:
-   * - the escapes that tell the body automata apart ({@link TELLERS}) go differently;
+   * - for a check begun inside a character, the escapes that tell the body automata apart
+   *   ({@link TELLERS}) go differently (between characters, {@link bodyAt} chose the automaton
+   *   by them already);
    * - within {@link LETTER_LOOKAHEAD} characters, printable ASCII characters (which `body`
    *   takes alike from its state 0) lead to different configurations (`c` tracks which
    *   characters it read: a key beside declared names, a pattern, so its configurations
@@ -206,6 +207,7 @@ export class BodyChecker {
    * - or a configuration they reach takes some and refuses others (a pattern's `.` then `\d`).
    */
   private refutedCheaply(c: number, body: BodyAutomaton, q: number): boolean {
+    const midCharacter = q !== 0;
     // Mid-character: finish the character first (a refusal there fails the check too).
     while (q !== 0) {
       const b = probeByte(body, q);
@@ -227,11 +229,15 @@ export class BodyChecker {
       // All refused: a length bound, which the exploration counts.
       if (first < 0) return false;
       if (refused) return true;
-      if (depth === 0 && TELLERS.some((bytes) => this.dpdaAccepts(c, bytes) !== bodyAccepts(body, bytes)))
-        return true;
+      if (depth === 0 && midCharacter && !this.tellersAgree(c, body)) return true;
       c = first;
     }
     return false;
+  }
+
+  /** Whether configuration `c` (between characters) takes each of {@link TELLERS} exactly when `body` does. */
+  private tellersAgree(c: number, body: BodyAutomaton): boolean {
+    return TELLERS.every((bytes) => this.dpdaAccepts(c, bytes) === bodyAccepts(body, bytes));
   }
 
   /** Whether configuration `c` steps over `bytes` (tracked, as the check's own steps). */

@@ -184,7 +184,7 @@ describe("string-body slices, Llama-3 vocabulary", () => {
 
 /**
  * Compiles `schema` (expecting the DPDA engine) and compares masks with brute force at sampled
- * prefixes of each text (whole texts always; each other prefix with probability `keep`).
+ * prefixes of each text (whole texts always; each other prefix when a draw in [0, 1) exceeds `keep`).
  * Text number `byBytes` is tokenized with every non-ASCII byte a token of its own.
  */
 function compareTexts(
