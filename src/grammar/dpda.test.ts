@@ -40,10 +40,10 @@ function describeState(lr: LrAutomaton, s: number): string {
   }).join("; ");
 }
 
-function dpdaOf(a: GrammarAst, kind: "lalr1" | "lr1") {
+function dpdaOf(a: GrammarAst, kind: "lalr1" | "lr1", eager = true) {
   const cfg = normalizeCfg(lowerGrammar(a));
   const lr = buildLrAutomaton(analyzeGrammar(cfg), kind);
-  return { cfg, lr, st: new DpdaStack(new Dpda(lr), 1000) };
+  return { cfg, lr, st: new DpdaStack(new Dpda(lr, eager), 1000) };
 }
 
 describe("Pre³ worked examples", () => {
@@ -51,6 +51,7 @@ describe("Pre³ worked examples", () => {
     const { lr, st } = dpdaOf(
       ast({ S: g.alt(g.seq(g.lit("a"), g.ref("S"), g.lit("b")), g.lit("ab")) }, "S"),
       "lr1",
+      false,
     );
     expect(lr.conflicts).toEqual([]);
     const one = "S → a • S 'b' {$}; S → a • 'b' {$}";
@@ -64,16 +65,20 @@ describe("Pre³ worked examples", () => {
       "S → 'a' S • 'b' {$}": "5",
       "S → 'a' S 'b' • {$}": "8",
     };
-    const trace: string[] = [];
-    for (const ch of "aaabbb") {
-      expect(st.step(ch.charCodeAt(0))).toBe(true);
-      const stack = Array.from(st.snapshot(), (s) =>
-        s === 0 ? "0" : (names[describeState(lr, s)] ?? describeState(lr, s)),
-      );
-      trace.push(stack.join(","));
-    }
-    expect(trace).toEqual(["0,1", "0,1,3", "0,1,3,3", "0,1,3,3,6", "0,1,3,7,9", "0,1,5,8"]);
+    const traceOf = (stack: DpdaStack): string[] =>
+      Array.from("aaabbb", (ch) => {
+        expect(stack.step(ch.charCodeAt(0))).toBe(true);
+        return Array.from(stack.snapshot(), (s) =>
+          s === 0 ? "0" : (names[describeState(lr, s)] ?? describeState(lr, s)),
+        ).join(",");
+      });
+    expect(traceOf(st)).toEqual(["0,1", "0,1,3", "0,1,3,3", "0,1,3,3,6", "0,1,3,7,9", "0,1,5,8"]);
     expect(st.isAccepting()).toBe(true);
+    // With eager default reductions (the engine's setting) the states 6, 9 and 8, whose only
+    // action is one reduction, reduce as soon as they are entered.
+    const eager = new DpdaStack(new Dpda(lr), 1000);
+    expect(traceOf(eager)).toEqual(["0,1", "0,1,3", "0,1,3,3", "0,1,3,7", "0,1,5", "0,S' → S • {$}"]);
+    expect(eager.isAccepting()).toBe(true);
     // State 6 on b has two prefix-conditioned edges (outermost level or not): both were built.
     const st2 = dpdaOf(
       ast({ S: g.alt(g.seq(g.lit("a"), g.ref("S"), g.lit("b")), g.lit("ab")) }, "S"),
@@ -81,6 +86,42 @@ describe("Pre³ worked examples", () => {
     ).st;
     expect(Array.from("abab", (ch) => st2.step(ch.charCodeAt(0)))).toEqual([true, true, false, false]);
     expect(st2.isAccepting()).toBe(true);
+  });
+
+  it("eager default reductions: the ways of completing a symbol meet in one stack", () => {
+    const a = ast({ S: g.seq(g.ref("X"), g.ref("X"), g.lit("d")), X: g.alt(g.lit("a"), g.lit("bc")) }, "S");
+    const stacksAfter = (eager: boolean) =>
+      ["a", "bc", "aa", "abc"].map((text) => {
+        const { st } = dpdaOf(a, "lalr1", eager);
+        for (const ch of text) expect(st.step(ch.charCodeAt(0))).toBe(true);
+        return st.snapshot().join(",");
+      });
+    const [a1, bc1, aa, abc] = stacksAfter(true);
+    expect(bc1).toBe(a1);
+    expect(abc).toBe(aa);
+    expect(aa).not.toBe(a1);
+    // Without them each completion waits in its own state for the next byte.
+    const plain = stacksAfter(false);
+    expect(plain[1]).not.toBe(plain[0]);
+    expect(plain[3]).not.toBe(plain[2]);
+  });
+
+  it("eager default reductions stop before reading deep into the stack", () => {
+    // Up to 12 a's nest 12 levels deep; the 12th completes them all, but the step that enters
+    // the bound must not read the whole nesting (only the byte after it, here x, does).
+    const { st } = dpdaOf(ast({ S: g.seq(g.rep(g.lit("a"), 0, 12), g.lit("x")) }, "S"), "lalr1");
+    for (let i = 0; i < 12; i++) {
+      const before = st.sp;
+      st.resetWatermarks();
+      expect(st.step(0x61)).toBe(true);
+      expect(st.lowWater).toBeGreaterThanOrEqual(before - 1 - 2);
+    }
+    expect(st.sp).toBeGreaterThan(8);
+    expect(st.step(0x61)).toBe(false);
+    st.resetWatermarks();
+    expect(st.step(0x78)).toBe(true);
+    expect(st.lowWater).toBeLessThan(4);
+    expect(st.isAccepting()).toBe(true);
   });
 
   it("A → c a A | c a: cycle broken, the stack stays one lap deep", () => {

@@ -3,7 +3,8 @@
  *
  * The stack holds LR state ids; its top is the current state. For each (state, atom) the DPDA
  * has prefix-conditioned "direct jump" edges: every reduce/goto chain the atom triggers plus the
- * final shift, folded into one edge "pop k entries, push Q". Which edge fires depends on stack
+ * final shift (and the default reductions of the states it enters), folded into one edge "pop k
+ * entries, push Q". Which edge fires depends on stack
  * entries below the top; the guards of one (state, atom) are organised as a decision tree whose
  * branch nodes read one stack position (depth below the top) and switch on its value, so
  * selecting an edge costs O(positions checked), never a scan over guards.
@@ -23,6 +24,14 @@ import type { LrAutomaton } from "./lr-automaton.js";
 
 /** Node kinds of the guard decision trees. */
 export const NodeKind = { BRANCH: 0, EDGE: 1, REJECT: 2, ACCEPT: 3, FORK: 4 } as const;
+
+/**
+ * Deepest stack entry (below the top) an eager default reduction may read. A reduction needing a
+ * deeper one waits for the next byte, which reads it anyway: the step that fills a length
+ * bound's nested repetitions would otherwise unwind them all, reading (and guarding on) every
+ * level, and a partial walk that knows only the top entries could not take it.
+ */
+const EAGER_DEPTH = 2;
 
 /** Most reduce steps one GLR exploration may take (a runaway guard; grammars never come close). */
 const MAX_FORK_STEPS = 1 << 16;
@@ -68,7 +77,21 @@ export class Dpda {
   private readonly edgeByHash = new IntPairMap(256);
   private readonly edgeNextSame = new IntVec(256);
 
-  constructor(lr: LrAutomaton) {
+  /**
+   * Per state: the production it reduces by default (its only action on every column), else -1.
+   * Entering such a state after a shift reduces at once (see {@link simulate}); -1 everywhere
+   * when eager reductions are off or the automaton has conflicts.
+   */
+  private readonly defaultReduce: Int32Array;
+
+  /**
+   * @param eager Take default reductions as soon as their state is entered (up to
+   *   {@link EAGER_DEPTH}), so every way of completing a symbol (each UTF-8 form of a character,
+   *   say) meets in one configuration before the next byte, instead of each needing its own edges
+   *   for every next byte. The language is unchanged: an LR parser never shifts a byte its
+   *   default reductions would have refused.
+   */
+  constructor(lr: LrAutomaton, eager = true) {
     const g = lr.grammar;
     this.numCols = g.numCols;
     this.eof = g.eof;
@@ -82,6 +105,8 @@ export class Dpda {
     // Sized for a typical lazily built tree (a few guard nodes per state), so it rarely regrows.
     this.children = new ShardedIntPairMap(Math.max(1024, lr.numStates * 4));
     this.alternatives = conflictAlternatives(lr);
+    this.defaultReduce =
+      eager && !this.alternatives ? defaultReductions(lr) : new Int32Array(lr.numStates).fill(-1);
   }
 
   /**
@@ -135,21 +160,35 @@ export class Dpda {
     let realTop = sp;
     let lastRead = sp - 1;
     let state = stack[sp - 1] as number;
+    let shifted = false;
     for (;;) {
-      const act = this.action[state * this.numCols + col] as number;
-      if (act === 0) {
-        virt.length = 0;
-        return NodeKind.REJECT;
-      }
-      if (act > 0) {
-        virt.push(act - 1);
-        this.simEdges.push(this.edge(sp - realTop, virt));
-        return NodeKind.EDGE;
-      }
-      const p = -act - 1;
-      if (p === 0) {
-        virt.length = 0;
-        return NodeKind.ACCEPT;
+      let p: number;
+      if (shifted) {
+        // After the shift: default reductions of the states entered, as long as they read
+        // nothing below the guard's reads and EAGER_DEPTH, then the edge.
+        p = this.defaultReduce[state] as number;
+        if (p >= 0 && this.readsDeeper(p, virt.length, realTop, lastRead, sp)) p = -1;
+        if (p < 0) {
+          this.simEdges.push(this.edge(sp - realTop, virt));
+          return NodeKind.EDGE;
+        }
+      } else {
+        const act = this.action[state * this.numCols + col] as number;
+        if (act === 0) {
+          virt.length = 0;
+          return NodeKind.REJECT;
+        }
+        if (act > 0) {
+          state = act - 1;
+          virt.push(state);
+          shifted = true;
+          continue;
+        }
+        p = -act - 1;
+        if (p === 0) {
+          virt.length = 0;
+          return NodeKind.ACCEPT;
+        }
       }
       const n = this.prodLen[p] as number;
       const fromVirt = Math.min(n, virt.length);
@@ -170,6 +209,16 @@ export class Dpda {
       state = this.gotos.get(q, this.prodLhs[p] as number);
       virt.push(state);
     }
+  }
+
+  /**
+   * Whether reducing by `p`, with `virtLen` entries pushed above the real stack `[0 .. realTop)`
+   * of size `sp`, reads an entry below both `lastRead` and {@link EAGER_DEPTH}.
+   */
+  private readsDeeper(p: number, virtLen: number, realTop: number, lastRead: number, sp: number): boolean {
+    const n = this.prodLen[p] as number;
+    const idx = realTop - 1 - (n - virtLen);
+    return n >= virtLen && idx < lastRead && idx < sp - 1 - EAGER_DEPTH;
   }
 
   private newNode(kind: number, depth: number, edge: number): number {
@@ -320,6 +369,26 @@ export class Dpda {
     }
     return node;
   }
+}
+
+/** Per state of `lr`: the production it reduces by on every column it acts on, else -1. */
+function defaultReductions(lr: LrAutomaton): Int32Array {
+  const numCols = lr.grammar.numCols;
+  const out = new Int32Array(lr.numStates).fill(-1);
+  for (let s = 0; s < lr.numStates; s++) {
+    let only = 0;
+    for (let c = 0; c < numCols; c++) {
+      const act = lr.action[s * numCols + c] as number;
+      if (act === 0) continue;
+      if (act > 0 || act === -1 || (only !== 0 && act !== only)) {
+        only = 0;
+        break;
+      }
+      only = act;
+    }
+    if (only !== 0) out[s] = -only - 1;
+  }
+  return out;
 }
 
 /** Every action of each conflicting entry of `lr`'s table, the one the table kept first. */
