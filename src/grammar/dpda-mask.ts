@@ -21,7 +21,7 @@ import { writeBodySlice } from "./body-slice-counted.js";
 import type { Dpda } from "./dpda.js";
 import type { DpdaStack } from "./dpda-stack.js";
 import { setBit, TrieWalk } from "./dpda-trie-walk.js";
-import type { MaskCache } from "./mask-cache.js";
+import { type MaskCache, type PackedRow, packRow, unpackRow } from "./mask-cache.js";
 import type { VocabTrie } from "./vocab-trie.js";
 
 /** Bytes every string body accepts between characters (the cheap filter of a body check). */
@@ -29,7 +29,7 @@ const PROBE_BYTES = Uint8Array.from("a0Z{:, }q", (ch) => ch.charCodeAt(0));
 
 /** Tokens decided from the top entries alone, and the trie nodes left to walk with the full stack. */
 interface PartialMask {
-  readonly bits: Int32Array;
+  readonly row: PackedRow;
   readonly uncertain: Int32Array;
   /** Trie nodes under `uncertain`. */
   readonly uncertainNodes: number;
@@ -45,6 +45,8 @@ interface PartialMask {
 export class DpdaMaskWalker extends TrieWalk {
   private readonly partials = new Map<string, PartialMask>();
   private partialWords = 0;
+  /** The row a partial walk writes, before it is packed. */
+  private readonly partialScratch: Int32Array;
 
   constructor(
     trie: VocabTrie,
@@ -58,6 +60,7 @@ export class DpdaMaskWalker extends TrieWalk {
     rowCap?: number,
   ) {
     super(trie, dpda, rowCap);
+    this.partialScratch = new Int32Array(trie.wordsPerRow);
   }
 
   /**
@@ -76,7 +79,7 @@ export class DpdaMaskWalker extends TrieWalk {
     st.resetWatermarks();
     let accepting: boolean;
     if (partial) {
-      mask.set(partial.bits, offset);
+      unpackRow(partial.row, mask, offset, this.trie.wordsPerRow);
       cfgs.lowWater = sp0 - 1 - partial.depthRead;
       cfgs.highWater = sp0 + partial.growth;
       for (const u of partial.uncertain) this.walkFrom(root, u, mask, offset);
@@ -141,7 +144,8 @@ export class DpdaMaskWalker extends TrieWalk {
     const hit = this.partials.get(key);
     if (hit) return hit;
     if (this.partialWords + this.trie.wordsPerRow > this.partialBudgetWords) return null;
-    const bits = new Int32Array(this.trie.wordsPerRow);
+    const bits = this.partialScratch;
+    bits.fill(0);
     const base = sp0 - depth;
     const cfgs = this.cfgs;
     const root = cfgs.begin(st.stack, sp0, base, st.maxDepth);
@@ -155,14 +159,14 @@ export class DpdaMaskWalker extends TrieWalk {
     let uncertainNodes = 0;
     for (const u of uncertain) uncertainNodes += (this.trie.subtreeEnd[u] as number) - u;
     const p: PartialMask = {
-      bits,
+      row: packRow(bits),
       uncertain,
       uncertainNodes,
       eos,
       depthRead: sp0 - 1 - Math.min(cfgs.lowWater, st.lowWater),
       growth: cfgs.highWater - sp0,
     };
-    this.partialWords += bits.length + p.uncertain.length;
+    this.partialWords += p.row.words + p.uncertain.length;
     this.partials.set(key, p);
     return p;
   }

@@ -50,8 +50,11 @@ export class Dpda {
   private readonly numNonterminals: number;
   private readonly prodLen: Int32Array;
   private readonly prodLhs: Int32Array;
-  /** Decision tree root per (state, col); -1 until built. */
-  private readonly roots: Int32Array;
+  /**
+   * Decision tree root per (state, col), -1 until built: one row per state, allocated when its
+   * first tree is (walks meet a fraction of the states, and rows are per-grammar memory).
+   */
+  private readonly roots: (Int32Array | undefined)[];
   /** Per node: kind and argument (branch: depth read; leaf: deepest depth its guard read). */
   readonly nodeKind = new IntVec(1024);
   readonly nodeDepth = new IntVec(1024);
@@ -101,7 +104,7 @@ export class Dpda {
     this.numNonterminals = g.numNonterminals;
     this.prodLen = Int32Array.from(g.prodRhs, (r) => r.length);
     this.prodLhs = g.prodLhs;
-    this.roots = new Int32Array(lr.numStates * g.numCols).fill(-1);
+    this.roots = new Array<Int32Array | undefined>(lr.numStates).fill(undefined);
     // Sized for a typical lazily built tree (a few guard nodes per state), so it rarely regrows.
     this.children = new ShardedIntPairMap(Math.max(1024, lr.numStates * 4));
     this.alternatives = conflictAlternatives(lr);
@@ -133,7 +136,8 @@ export class Dpda {
    * `base` is unknown: used for context-independent precomputation).
    */
   select(stack: Int32Array, sp: number, col: number, base = 0): number {
-    let node = this.roots[(stack[sp - 1] as number) * this.numCols + col] as number;
+    const row = this.roots[stack[sp - 1] as number];
+    let node = row === undefined ? -1 : (row[col] as number);
     const kinds = this.nodeKind.data;
     while (node >= 0 && kinds[node] === NodeKind.BRANCH) {
       const idx = sp - 1 - (this.nodeDepth.data[node] as number);
@@ -351,11 +355,15 @@ export class Dpda {
   /** Inserts the last simulated path into the decision tree of (state, col); returns its leaf. */
   private insert(state: number, col: number, kind: number): number {
     const r = this.simReads;
-    const rootIdx = state * this.numCols + col;
-    let node = this.roots[rootIdx] as number;
+    let row = this.roots[state];
+    if (row === undefined) {
+      row = new Int32Array(this.numCols).fill(-1);
+      this.roots[state] = row;
+    }
+    let node = row[col] as number;
     if (node < 0) {
       node = r.length === 0 ? this.leaf(kind) : this.newNode(NodeKind.BRANCH, r.data[0] as number, -1);
-      this.roots[rootIdx] = node;
+      row[col] = node;
     }
     for (let i = 0; i < r.length; i += 2) {
       const value = r.data[i + 1] as number;

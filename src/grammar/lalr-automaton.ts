@@ -213,11 +213,10 @@ export function buildLalrAutomaton(g: LrGrammar, maxStates: number): LrAutomaton
   const n = lr0.numStates;
   const words = g.words;
   const numProds = g.prodRhs.length;
-  const action = new Int32Array(n * g.numCols);
-  for (let i = 0; i < action.length; i++) {
-    const t = lr0.shift[i] as number;
-    if (t >= 0) action[i] = t + 1;
-  }
+  // The action table takes over the LR(0) shift table in place (target t → t + 1, none -1 → 0):
+  // one table of states × atoms per grammar instead of two.
+  const action = lr0.shift;
+  for (let i = 0; i < action.length; i++) action[i] = (action[i] as number) + 1;
   const conflicts: LrConflict[] = [];
   const la = new Uint32Array(words);
   const keys = [...lookback.keys()].sort((a, b) => a - b);
@@ -245,7 +244,7 @@ export function buildLalrAutomaton(g: LrGrammar, maxStates: number): LrAutomaton
     gotos: lr0.gotos,
     kernels: lr0.kernels,
     get kernelLookaheads() {
-      kernelLookaheads ??= kernelSets(g, lr0, nts, sets);
+      kernelLookaheads ??= kernelSets(g, lr0, action, nts, sets);
       return kernelLookaheads;
     },
     conflicts,
@@ -272,7 +271,13 @@ function reduceOn(
 }
 
 /** LALR lookaheads of kernel items (for inspection and tests; not needed by the tables). */
-function kernelSets(g: LrGrammar, lr0: Lr0Automaton, nts: NtTransitions, sets: Uint32Array): Uint32Array[][] {
+function kernelSets(
+  g: LrGrammar,
+  lr0: Lr0Automaton,
+  action: Int32Array,
+  nts: NtTransitions,
+  sets: Uint32Array,
+): Uint32Array[][] {
   const words = g.words;
   const out = lr0.kernels.map((k) => Array.from(k, () => new Uint32Array(words)));
   (out[0]?.[0] as Uint32Array)[g.eof >> 5] = 1 << (g.eof & 31);
@@ -283,7 +288,10 @@ function kernelSets(g: LrGrammar, lr0: Lr0Automaton, nts: NtTransitions, sets: U
         const targets =
           x >= 0
             ? [lr0.gotos.get(s, x)]
-            : Array.from(g.atoms.terminalAtoms[-x - 1] ?? [], (a) => lr0.shift[s * g.numCols + a] as number);
+            : Array.from(g.atoms.terminalAtoms[-x - 1] ?? [], (a) => {
+                const act = action[s * g.numCols + a] as number;
+                return act > 0 ? act - 1 : -1;
+              });
         for (const t of targets) {
           const dst = t < 0 ? undefined : out[t]?.[(lr0.kernels[t] as Int32Array).indexOf(item + 1)];
           if (dst)

@@ -14,7 +14,7 @@ export interface Lr0Automaton {
   readonly numStates: number;
   /** Sorted kernel items of each state. */
   readonly kernels: readonly Int32Array[];
-  /** `shift[s * numCols + atom]`: target state or -1. */
+  /** `shift[s * numCols + atom]`: target state or -1 (the LALR(1) action table takes it over). */
   readonly shift: Int32Array;
   /** Goto targets: `gotos.get(state, nt)`, or -1. */
   readonly gotos: IntPairMap;

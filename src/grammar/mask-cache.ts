@@ -3,17 +3,54 @@
  * from a configuration reads the stack only down to some index (`lowWater`); any configuration
  * with the same top entries down to there makes exactly the same walk, so its mask is the same.
  * Keys form a trie over stack entries top-down (top first), so lookup costs O(depth read).
- * Masks are stored as a bitset row or, when sparse, as a list of token ids; the cache stops
+ * Masks are stored as a bitset row or, when sparse, as its nonzero words; the cache stops
  * growing at a memory budget.
  */
 
 import { IntVec, ShardedIntPairMap } from "./int-vec.js";
 
+/**
+ * A mask row kept in memory: the whole bitset, or, when fewer than half its words are nonzero,
+ * (word index, word) pairs of those (packing and unpacking cost one pass over the row).
+ */
+export interface PackedRow {
+  /** Full row (wordsPerRow words), or null when stored as `pairs`. */
+  readonly bits: Int32Array | null;
+  readonly pairs: Int32Array | null;
+  /** Words it takes. */
+  readonly words: number;
+}
+
+/** `row` packed (see {@link PackedRow}). */
+export function packRow(row: Int32Array): PackedRow {
+  let nonzero = 0;
+  for (let w = 0; w < row.length; w++) if (row[w] !== 0) nonzero++;
+  if (2 * nonzero >= row.length) return { bits: row.slice(), pairs: null, words: row.length };
+  const pairs = new Int32Array(2 * nonzero);
+  let k = 0;
+  for (let w = 0; w < row.length; w++) {
+    const v = row[w] as number;
+    if (v === 0) continue;
+    pairs[k++] = w;
+    pairs[k++] = v;
+  }
+  return { bits: null, pairs, words: pairs.length };
+}
+
+/** Writes `p` over `mask[offset .. offset + wordsPerRow)`. */
+export function unpackRow(p: PackedRow, mask: Int32Array, offset: number, wordsPerRow: number): void {
+  if (p.bits) {
+    mask.set(p.bits, offset);
+    return;
+  }
+  mask.fill(0, offset, offset + wordsPerRow);
+  const pairs = p.pairs as Int32Array;
+  for (let k = 0; k < pairs.length; k += 2) mask[offset + (pairs[k] as number)] = pairs[k + 1] as number;
+}
+
 /** One cached mask. */
 interface CachedMask {
-  /** Full row (wordsPerRow words), or null when stored as `ids`. */
-  readonly bits: Int32Array | null;
-  readonly ids: Int32Array | null;
+  readonly row: PackedRow;
   /** How far the walk grew the stack above its starting size (for the depth limit). */
   readonly growth: number;
 }
@@ -54,14 +91,7 @@ export class MaskCache {
     if (node < 0) return false;
     const entry = this.entries[this.nodeEntry.data[node] as number] as CachedMask;
     if (sp + entry.growth > maxDepth) return false;
-    if (entry.bits) mask.set(entry.bits, offset);
-    else {
-      mask.fill(0, offset, offset + this.wordsPerRow);
-      for (const id of entry.ids as Int32Array) {
-        const w = offset + (id >> 5);
-        mask[w] = (mask[w] as number) | (1 << (id & 31));
-      }
-    }
+    unpackRow(entry.row, mask, offset, this.wordsPerRow);
     return true;
   }
 
@@ -74,17 +104,10 @@ export class MaskCache {
     mask: Int32Array,
     offset: number,
   ): void {
-    const row = mask.subarray(offset, offset + this.wordsPerRow);
-    let count = 0;
-    for (let w = 0; w < row.length; w++) count += popcount(row[w] as number);
-    const sparse = count < this.wordsPerRow;
-    const cost = sparse ? count : this.wordsPerRow;
-    if (this.usedWords + cost > this.budgetWords) return;
-    this.usedWords += cost;
-    const entry: CachedMask = sparse
-      ? { bits: null, ids: idsOf(row, count), growth }
-      : { bits: row.slice(), ids: null, growth };
-    this.entries.push(entry);
+    if (this.usedWords >= this.budgetWords) return;
+    const row = packRow(mask.subarray(offset, offset + this.wordsPerRow));
+    this.usedWords += row.words;
+    this.entries.push({ row, growth });
     const top = stack[sp - 1] as number;
     let node = this.roots[top] as number;
     if (node < 0) {
@@ -100,25 +123,4 @@ export class MaskCache {
       node = child;
     }
   }
-}
-
-function idsOf(row: Int32Array, count: number): Int32Array {
-  const ids = new Int32Array(count);
-  let k = 0;
-  for (let w = 0; w < row.length; w++) {
-    let v = row[w] as number;
-    while (v !== 0) {
-      const bit = 31 - Math.clz32(v & -v);
-      ids[k++] = w * 32 + bit;
-      v &= v - 1;
-    }
-  }
-  return ids;
-}
-
-/** Set bits of a 32-bit word. */
-function popcount(x: number): number {
-  let v = x - ((x >>> 1) & 0x55555555);
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
 }
