@@ -4,10 +4,10 @@
  * The stack holds LR state ids; its top is the current state. For each (state, atom) the DPDA
  * has prefix-conditioned "direct jump" edges: every reduce/goto chain the atom triggers plus the
  * final shift (and the default reductions of the states it enters), folded into one edge "pop k
- * entries, push Q". Which edge fires depends on stack
- * entries below the top; the guards of one (state, atom) are organised as a decision tree whose
- * branch nodes read one stack position (depth below the top) and switch on its value, so
- * selecting an edge costs O(positions checked), never a scan over guards.
+ * entries, push Q". Which edge fires depends on stack entries below the top; the guards of one
+ * (state, atom) are organised as a decision tree whose branch nodes read one stack position
+ * (depth below the top) and switch on its value, so selecting an edge costs O(positions
+ * checked), never a scan over guards.
  *
  * Edges are built lazily, the first time a (state, atom, stack context) is met, by running the
  * LR reduce loop once on that context, and memoised. A leaf is an edge, a rejection, or (on the
