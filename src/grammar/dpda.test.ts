@@ -104,6 +104,22 @@ describe("Pre³ worked examples", () => {
     const plain = stacksAfter(false);
     expect(plain[1]).not.toBe(plain[0]);
     expect(plain[3]).not.toBe(plain[2]);
+    // Also in an automaton with conflicts elsewhere (run as GLR): its other states reduce eagerly.
+    const ambiguous = ast(
+      {
+        S: g.alt(g.seq(g.ref("X"), g.ref("X"), g.lit("d")), g.seq(g.ref("Z"), g.lit("q"))),
+        X: g.alt(g.lit("a"), g.lit("bc")),
+        Z: g.alt(g.seq(g.ref("Z"), g.ref("Z")), g.lit("z")),
+      },
+      "S",
+    );
+    const glr = ["a", "bc"].map((text) => {
+      const { lr, st } = dpdaOf(ambiguous, "lalr1");
+      expect(lr.conflicts.length).toBeGreaterThan(0);
+      for (const ch of text) expect(st.step(ch.charCodeAt(0))).toBe(true);
+      return st.snapshot().join(",");
+    });
+    expect(glr[1]).toBe(glr[0]);
   });
 
   it("eager default reductions stop before reading deep into the stack", () => {

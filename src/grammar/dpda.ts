@@ -83,7 +83,7 @@ export class Dpda {
   /**
    * Per state: the production it reduces by default (its only action on every column), else -1.
    * Entering such a state after a shift reduces at once (see {@link simulate}); -1 everywhere
-   * when eager reductions are off or the automaton has conflicts.
+   * when eager reductions are off.
    */
   private readonly defaultReduce: Int32Array;
 
@@ -108,8 +108,7 @@ export class Dpda {
     // Sized for a typical lazily built tree (a few guard nodes per state), so it rarely regrows.
     this.children = new ShardedIntPairMap(Math.max(1024, lr.numStates * 4));
     this.alternatives = conflictAlternatives(lr);
-    this.defaultReduce =
-      eager && !this.alternatives ? defaultReductions(lr) : new Int32Array(lr.numStates).fill(-1);
+    this.defaultReduce = eager ? defaultReductions(lr) : new Int32Array(lr.numStates).fill(-1);
   }
 
   /**
@@ -275,7 +274,34 @@ export class Dpda {
         virt.length = 0;
         for (const x of v0) virt.push(x);
         virt.push(act - 1);
-        const e = this.edge(sp - top, virt);
+        // Default reductions of the states entered, as in simulate.
+        let realTop = top;
+        for (;;) {
+          const dp = this.defaultReduce[virt.data[virt.length - 1] as number] as number;
+          if (dp < 0) break;
+          const n = this.prodLen[dp] as number;
+          let q: number;
+          if (n < virt.length) {
+            virt.length -= n;
+            q = virt.data[virt.length - 1] as number;
+          } else {
+            const idx = realTop - 1 - (n - virt.length);
+            if (idx < sp - 1 - EAGER_DEPTH && !read.has(idx)) break;
+            if (idx < base) return -1;
+            q = stack[idx] as number;
+            if (!read.has(idx)) {
+              read.add(idx);
+              if (idx < sp - 1) {
+                reads.push(sp - 1 - idx);
+                reads.push(q);
+              }
+            }
+            virt.length = 0;
+            realTop = idx + 1;
+          }
+          virt.push(this.gotos.get(q, this.prodLhs[dp] as number));
+        }
+        const e = this.edge(sp - realTop, virt);
         let dup = false;
         for (let k = 0; k < edges.length; k++) dup ||= edges.data[k] === e;
         if (!dup) edges.push(e);
@@ -379,11 +405,16 @@ export class Dpda {
   }
 }
 
-/** Per state of `lr`: the production it reduces by on every column it acts on, else -1. */
+/**
+ * Per state of `lr`: the production it reduces by on every column it acts on, else -1 (also for
+ * states with a conflict: the table keeps one of their actions only).
+ */
 function defaultReductions(lr: LrAutomaton): Int32Array {
   const numCols = lr.grammar.numCols;
   const out = new Int32Array(lr.numStates).fill(-1);
+  const conflicted = new Set(lr.conflicts.map((c) => c.state));
   for (let s = 0; s < lr.numStates; s++) {
+    if (conflicted.has(s)) continue;
     let only = 0;
     for (let c = 0; c < numCols; c++) {
       const act = lr.action[s * numCols + c] as number;
