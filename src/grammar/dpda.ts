@@ -254,6 +254,19 @@ export class Dpda {
     const seen = new Set<string>();
     // Pending branches: virtual stack above `realTop`, and the action to take next.
     const pending: { realTop: number; virt: number[]; act: number }[] = [];
+    /** Real stack entry `idx`, recorded as a guard read the first time; -1 below `base`. */
+    const readAt = (idx: number): number => {
+      if (idx < base) return -1;
+      const q = stack[idx] as number;
+      if (!read.has(idx)) {
+        read.add(idx);
+        if (idx < sp - 1) {
+          reads.push(sp - 1 - idx);
+          reads.push(q);
+        }
+      }
+      return q;
+    };
     const branch = (realTop: number, v: number[]): void => {
       const key = `${realTop}:${v.join(",")}`;
       if (seen.has(key)) return;
@@ -287,15 +300,8 @@ export class Dpda {
           } else {
             const idx = realTop - 1 - (n - virt.length);
             if (idx < sp - 1 - EAGER_DEPTH && !read.has(idx)) break;
-            if (idx < base) return -1;
-            q = stack[idx] as number;
-            if (!read.has(idx)) {
-              read.add(idx);
-              if (idx < sp - 1) {
-                reads.push(sp - 1 - idx);
-                reads.push(q);
-              }
-            }
+            q = readAt(idx);
+            if (q < 0) return -1;
             virt.length = 0;
             realTop = idx + 1;
           }
@@ -319,16 +325,8 @@ export class Dpda {
       let q: number;
       if (v.length > 0) q = v[v.length - 1] as number;
       else {
-        const idx = realTop - 1;
-        if (idx < base) return -1;
-        q = stack[idx] as number;
-        if (!read.has(idx)) {
-          read.add(idx);
-          if (idx < sp - 1) {
-            reads.push(sp - 1 - idx);
-            reads.push(q);
-          }
-        }
+        q = readAt(realTop - 1);
+        if (q < 0) return -1;
       }
       v.push(this.gotos.get(q, this.prodLhs[p] as number));
       branch(realTop, v);
