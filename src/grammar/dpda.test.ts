@@ -29,7 +29,7 @@ const byteCompiler = new GrammarCompiler(byteInfo);
 /** A state described by its kernel items and their lookaheads, e.g. `S → a • S b {$}`. */
 function describeState(lr: LrAutomaton, s: number): string {
   const g0 = lr.grammar;
-  const kernel = lr.kernels[s] as Int32Array;
+  const kernel = lr.kernel(s);
   return Array.from(kernel, (item, k) => {
     const la = lr.kernelLookaheads[s]?.[k] as Uint32Array;
     const cols: string[] = [];

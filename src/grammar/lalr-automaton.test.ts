@@ -16,7 +16,7 @@ function mergedCanonical(lr1: LrAutomaton): Map<string, Map<number, Set<number>>
   const g = lr1.grammar;
   const out = new Map<string, Map<number, Set<number>>>();
   for (let s = 0; s < lr1.numStates; s++) {
-    const core = Array.from(lr1.kernels[s] as Int32Array).join(",");
+    const core = Array.from(lr1.kernel(s)).join(",");
     const acts = out.get(core) ?? new Map<number, Set<number>>();
     out.set(core, acts);
     for (let c = 0; c < g.numCols; c++) {
@@ -40,7 +40,7 @@ function lalrActions(lalr: LrAutomaton): Map<string, Map<number, Set<number>>> {
       const a = lalr.action[s * g.numCols + c] as number;
       if (a !== 0) acts.set(c, new Set([a > 0 ? 1 : a]));
     }
-    out.set(Array.from(lalr.kernels[s] as Int32Array).join(","), acts);
+    out.set(Array.from(lalr.kernel(s)).join(","), acts);
   }
   return out;
 }

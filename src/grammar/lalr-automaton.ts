@@ -8,45 +8,38 @@
  * are one pass of the digraph algorithm (strongly connected components share one set).
  */
 
-import { IntPairMap } from "./int-vec.js";
+import { IntVec } from "./int-vec.js";
 import type { LrAutomaton } from "./lr-automaton.js";
 import { describeLrConflict, type LrConflict } from "./lr-conflicts.js";
 import type { LrGrammar } from "./lr-grammar.js";
 import { buildLr0Automaton, type Lr0Automaton } from "./lr0-automaton.js";
 
-/** Nonterminal transitions of an LR(0) automaton, numbered. */
-interface NtTransitions {
-  readonly count: number;
-  readonly from: Int32Array;
-  readonly nt: Int32Array;
-  /** Index of (state, nt), or -1: `index.get(state, nt)`. */
-  readonly index: IntPairMap;
+/** Edge lists in CSR form: node `x`'s targets are `targets[start[x] .. start[x + 1])`. */
+interface Edges {
+  readonly start: Int32Array;
+  readonly targets: Int32Array;
 }
 
-function ntTransitions(lr0: Lr0Automaton): NtTransitions {
-  const from: number[] = [];
-  const nt: number[] = [];
-  const index = new IntPairMap(1024);
-  lr0.ntOut.forEach((list, s) => {
-    for (const a of list) {
-      index.set(s, a, from.length);
-      from.push(s);
-      nt.push(a);
-    }
-  });
-  return { count: from.length, from: Int32Array.from(from), nt: Int32Array.from(nt), index };
+/** The edges `src[i] → dst[i]` (`i < n`) over nodes `0 .. count)`, grouped by source (order kept). */
+function edgesOf(count: number, n: number, src: Int32Array, dst: Int32Array): Edges {
+  const start = new Int32Array(count + 1);
+  for (let i = 0; i < n; i++) start[(src[i] as number) + 1] = (start[(src[i] as number) + 1] as number) + 1;
+  for (let x = 0; x < count; x++) start[x + 1] = (start[x + 1] as number) + (start[x] as number);
+  const next = start.slice(0, count);
+  const targets = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = src[i] as number;
+    targets[next[x] as number] = dst[i] as number;
+    next[x] = (next[x] as number) + 1;
+  }
+  return { start, targets };
 }
 
 /**
  * The digraph algorithm: `sets[x] |= sets[y]` for every y reachable from x over `edges`, one
  * union per strongly connected component. Iterative (no recursion depth limit).
  */
-function digraph(
-  count: number,
-  edges: readonly (number[] | undefined)[],
-  sets: Uint32Array,
-  words: number,
-): void {
+function digraph(count: number, edges: Edges, sets: Uint32Array, words: number): void {
   const depth = new Int32Array(count);
   const pushedAt = new Int32Array(count);
   const stack: number[] = [];
@@ -65,10 +58,10 @@ function digraph(
     while (frames.length > 0) {
       const x = frames[frames.length - 2] as number;
       const k = frames[frames.length - 1] as number;
-      const out = edges[x];
-      if (out !== undefined && k < out.length) {
+      const at = (edges.start[x] as number) + k;
+      if (at < (edges.start[x + 1] as number)) {
         frames[frames.length - 1] = k + 1;
-        const y = out[k] as number;
+        const y = edges.targets[at] as number;
         if (depth[y] === 0) {
           stack.push(y);
           depth[y] = stack.length;
@@ -98,12 +91,6 @@ function digraph(
   }
 }
 
-function pushTo(lists: (number[] | undefined)[], at: number, v: number): void {
-  const list = lists[at];
-  if (list) list.push(v);
-  else lists[at] = [v];
-}
-
 function setBit(sets: Uint32Array, at: number, bit: number): void {
   sets[at + (bit >> 5)] = ((sets[at + (bit >> 5)] as number) | (1 << (bit & 31))) >>> 0;
 }
@@ -126,9 +113,13 @@ function addState(which: 0 | 1, n: number, t: number): number {
   return n + 1;
 }
 
+/** The buffer holding the states returned by the last {@link walk}. */
+let walkOut = bufA;
+
 /**
  * Walks production `p` from state `s0`, calling `onStep(state, item)` for every state reached
- * before each symbol (item = the dot before it); returns the states reached at the end.
+ * before each symbol (item = the dot before it); returns the number of states reached at the
+ * end, which are `walkOut[0 .. n)`.
  */
 function walk(
   g: LrGrammar,
@@ -136,7 +127,7 @@ function walk(
   p: number,
   s0: number,
   onStep: (state: number, item: number) => void,
-): number[] {
+): number {
   const rhs = g.prodRhs[p] as readonly number[];
   let cur: 0 | 1 = 0;
   bufA[0] = s0;
@@ -163,70 +154,119 @@ function walk(
     cur = nxt;
     n = m;
   }
-  return Array.from((cur === 0 ? bufA : bufB).subarray(0, n));
+  walkOut = cur === 0 ? bufA : bufB;
+  return n;
+}
+
+/**
+ * Lookback lists of reductions: the nonterminal transitions `y` whose Follow sets give the
+ * lookahead of reducing production `p` in state `q`, as triples grouped by `q` (ascending),
+ * then by `p` (ascending).
+ */
+interface Lookbacks {
+  readonly qStart: Int32Array;
+  readonly prod: Int32Array;
+  readonly trans: Int32Array;
 }
 
 /** Follow sets of the nonterminal transitions and the lookback lists of reductions. */
-function followSets(g: LrGrammar, lr0: Lr0Automaton, nts: NtTransitions) {
+function followSets(g: LrGrammar, lr0: Lr0Automaton): { sets: Uint32Array; lookback: Lookbacks } {
   const words = g.words;
-  const sets = new Uint32Array(nts.count * words);
-  const reads: (number[] | undefined)[] = new Array(nts.count);
-  for (let x = 0; x < nts.count; x++) {
-    const r = lr0.gotos.get(nts.from[x] as number, nts.nt[x] as number);
+  const count = lr0.ntSym.length;
+  const sets = new Uint32Array(count * words);
+  const src = new IntVec(1024);
+  const dst = new IntVec(1024);
+  for (let x = 0; x < count; x++) {
+    const r = lr0.gotos.get(lr0.ntFrom[x] as number, lr0.ntSym[x] as number);
     for (let a = 0; a < g.numCols; a++)
       if ((lr0.shift[r * g.numCols + a] as number) >= 0) setBit(sets, x * words, a);
-    for (const c of lr0.ntOut[r] ?? []) if (g.nullable[c]) pushTo(reads, x, nts.index.get(r, c));
+    for (let z = lr0.ntStart[r] as number; z < (lr0.ntStart[r + 1] as number); z++)
+      if (g.nullable[lr0.ntSym[z] as number]) {
+        src.push(x);
+        dst.push(z);
+      }
   }
   // The augmented start: end of input follows `start` in state 0.
-  const x0 = nts.index.get(0, (g.prodRhs[0] as readonly number[])[0] as number);
+  const x0 = lr0.ntIndex.get(0, (g.prodRhs[0] as readonly number[])[0] as number);
   if (x0 >= 0) setBit(sets, x0 * words, g.eof);
-  digraph(nts.count, reads, sets, words);
-  const includes: (number[] | undefined)[] = new Array(nts.count);
-  const lookback = new Map<number, number[]>();
-  const numProds = g.prodRhs.length;
-  for (let y = 0; y < nts.count; y++) {
-    const from = nts.from[y] as number;
-    for (const p of g.byLhs[nts.nt[y] as number] ?? []) {
-      const ends = walk(g, lr0, p, from, (s, item) => {
-        const a = g.nextSym[item] as number;
-        if (a < 0 || !g.suffixNullable[item]) return;
-        const x = nts.index.get(s, a);
-        if (x >= 0) pushTo(includes, x, y);
-      });
-      for (const q of ends) {
-        const key = q * numProds + p;
-        const list = lookback.get(key);
-        if (list) list.push(y);
-        else lookback.set(key, [y]);
+  digraph(count, edgesOf(count, src.length, src.data, dst.data), sets, words);
+  src.length = 0;
+  dst.length = 0;
+  const lbState = new IntVec(1024);
+  const lbProd = new IntVec(1024);
+  const lbTrans = new IntVec(1024);
+  let y = 0;
+  const onStep = (s: number, item: number) => {
+    const a = g.nextSym[item] as number;
+    if (a < 0 || !g.suffixNullable[item]) return;
+    const x = lr0.ntIndex.get(s, a);
+    if (x >= 0) {
+      src.push(x);
+      dst.push(y);
+    }
+  };
+  for (y = 0; y < count; y++) {
+    const from = lr0.ntFrom[y] as number;
+    for (const p of g.byLhs[lr0.ntSym[y] as number] ?? []) {
+      const n = walk(g, lr0, p, from, onStep);
+      for (let i = 0; i < n; i++) {
+        lbState.push(walkOut[i] as number);
+        lbProd.push(p);
+        lbTrans.push(y);
       }
     }
   }
-  digraph(nts.count, includes, sets, words);
-  return { sets, lookback };
+  digraph(count, edgesOf(count, src.length, src.data, dst.data), sets, words);
+  return { sets, lookback: groupLookbacks(g, lr0.numStates, lbState, lbProd, lbTrans) };
+}
+
+/** Sorts lookback triples by state, then by production: two stable counting sorts. */
+function groupLookbacks(
+  g: LrGrammar,
+  numStates: number,
+  state: IntVec,
+  prod: IntVec,
+  trans: IntVec,
+): Lookbacks {
+  const n = state.length;
+  const index = new Int32Array(n);
+  for (let i = 0; i < n; i++) index[i] = i;
+  const byProd = edgesOf(g.prodRhs.length, n, prod.data, index).targets;
+  const stateByProd = new Int32Array(n);
+  for (let i = 0; i < n; i++) stateByProd[i] = state.data[byProd[i] as number] as number;
+  const { start, targets } = edgesOf(numStates, n, stateByProd, byProd);
+  const p = new Int32Array(n);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    p[i] = prod.data[targets[i] as number] as number;
+    y[i] = trans.data[targets[i] as number] as number;
+  }
+  return { qStart: start, prod: p, trans: y };
 }
 
 /** Builds the LALR(1) automaton of `g` (throws GrammarError past `maxStates` states). */
 export function buildLalrAutomaton(g: LrGrammar, maxStates: number): LrAutomaton {
   const lr0 = buildLr0Automaton(g, maxStates);
-  const nts = ntTransitions(lr0);
-  const { sets, lookback } = followSets(g, lr0, nts);
+  const { sets, lookback } = followSets(g, lr0);
   const n = lr0.numStates;
   const words = g.words;
-  const numProds = g.prodRhs.length;
   // The action table takes over the LR(0) shift table in place (target t → t + 1, none -1 → 0):
   // one table of states × atoms per grammar instead of two.
   const action = lr0.shift;
   for (let i = 0; i < action.length; i++) action[i] = (action[i] as number) + 1;
   const conflicts: LrConflict[] = [];
   const la = new Uint32Array(words);
-  const keys = [...lookback.keys()].sort((a, b) => a - b);
-  for (const key of keys) {
-    const q = Math.floor(key / numProds);
-    const p = key % numProds;
-    la.fill(0);
-    for (const y of lookback.get(key) ?? [])
-      for (let w = 0; w < words; w++) la[w] = (la[w] as number) | (sets[y * words + w] as number);
-    reduceOn(g, lr0, action, conflicts, q, p, la);
+  for (let q = 0; q < n; q++) {
+    const end = lookback.qStart[q + 1] as number;
+    for (let i = lookback.qStart[q] as number; i < end; ) {
+      const p = lookback.prod[i] as number;
+      la.fill(0);
+      for (; i < end && lookback.prod[i] === p; i++) {
+        const y = lookback.trans[i] as number;
+        for (let w = 0; w < words; w++) la[w] = (la[w] as number) | (sets[y * words + w] as number);
+      }
+      reduceOn(g, lr0, action, conflicts, q, p, la);
+    }
   }
   // Accepting: `start' → start •` on end of input.
   const acc = lr0.gotos.get(0, (g.prodRhs[0] as readonly number[])[0] as number);
@@ -242,9 +282,9 @@ export function buildLalrAutomaton(g: LrGrammar, maxStates: number): LrAutomaton
     numStates: n,
     action,
     gotos: lr0.gotos,
-    kernels: lr0.kernels,
+    kernel: lr0.kernel,
     get kernelLookaheads() {
-      kernelLookaheads ??= kernelSets(g, lr0, action, nts, sets);
+      kernelLookaheads ??= kernelSets(g, lr0, action, sets);
       return kernelLookaheads;
     },
     conflicts,
@@ -271,19 +311,15 @@ function reduceOn(
 }
 
 /** LALR lookaheads of kernel items (for inspection and tests; not needed by the tables). */
-function kernelSets(
-  g: LrGrammar,
-  lr0: Lr0Automaton,
-  action: Int32Array,
-  nts: NtTransitions,
-  sets: Uint32Array,
-): Uint32Array[][] {
+function kernelSets(g: LrGrammar, lr0: Lr0Automaton, action: Int32Array, sets: Uint32Array): Uint32Array[][] {
   const words = g.words;
-  const out = lr0.kernels.map((k) => Array.from(k, () => new Uint32Array(words)));
+  const out = Array.from({ length: lr0.numStates }, (_, s) =>
+    Array.from(lr0.kernel(s), () => new Uint32Array(words)),
+  );
   (out[0]?.[0] as Uint32Array)[g.eof >> 5] = 1 << (g.eof & 31);
-  for (let y = 0; y < nts.count; y++) {
-    for (const p of g.byLhs[nts.nt[y] as number] ?? []) {
-      walk(g, lr0, p, nts.from[y] as number, (s, item) => {
+  for (let y = 0; y < lr0.ntSym.length; y++) {
+    for (const p of g.byLhs[lr0.ntSym[y] as number] ?? []) {
+      walk(g, lr0, p, lr0.ntFrom[y] as number, (s, item) => {
         const x = g.nextSym[item] as number;
         const targets =
           x >= 0
@@ -293,7 +329,7 @@ function kernelSets(
                 return act > 0 ? act - 1 : -1;
               });
         for (const t of targets) {
-          const dst = t < 0 ? undefined : out[t]?.[(lr0.kernels[t] as Int32Array).indexOf(item + 1)];
+          const dst = t < 0 ? undefined : out[t]?.[lr0.kernel(t).indexOf(item + 1)];
           if (dst)
             for (let w = 0; w < words; w++) dst[w] = (dst[w] as number) | (sets[y * words + w] as number);
         }

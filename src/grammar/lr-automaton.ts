@@ -26,7 +26,7 @@ export interface LrAutomaton {
   /** Goto targets: `gotos.get(state, nt)` is the target state, or -1. */
   readonly gotos: IntPairMap;
   /** Kernel items of each state (item ids, ascending) and their lookahead bitsets. */
-  readonly kernels: readonly Int32Array[];
+  kernel(s: number): Int32Array;
   readonly kernelLookaheads: readonly Uint32Array[][];
   readonly conflicts: readonly LrConflict[];
 }
@@ -199,7 +199,7 @@ function tables(g: LrGrammar, kind: LrKind, states: BuildState[], trans: Map<num
     numStates: n,
     action,
     gotos,
-    kernels: states.map((st) => st.kernel),
+    kernel: (s) => (states[s] as BuildState).kernel,
     kernelLookaheads: states.map((st) => st.la),
     conflicts,
   };

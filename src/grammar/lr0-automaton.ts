@@ -1,173 +1,271 @@
 /**
  * The LR(0) automaton of an analysed grammar, built with typed arrays: closures from a memoised
- * per-nonterminal list of initial items (transitive over first symbols), successors bucketed by
- * symbol (a terminal advances on each of its atoms), states interned by their sorted kernels.
+ * per-nonterminal list of initial items (transitive over first symbols), successors grouped by
+ * symbol with a counting sort (a terminal advances on each of its atoms), states interned by
+ * their sorted kernels. Kernels and nonterminal transitions live in flat pools (a few arrays per
+ * grammar, not a few per state: compiles then leave little for the collector to trace).
  * The basis of the LALR(1) construction (lalr-automaton.ts).
  */
 
 import { GrammarError } from "../errors.js";
-import { IntPairMap } from "./int-vec.js";
+import { IntPairMap, IntVec } from "./int-vec.js";
 import { type LrGrammar, NO_SYMBOL } from "./lr-grammar.js";
 
 /** An LR(0) automaton. Arrays are owned by it. */
 export interface Lr0Automaton {
   readonly numStates: number;
-  /** Sorted kernel items of each state. */
-  readonly kernels: readonly Int32Array[];
   /** `shift[s * numCols + atom]`: target state or -1 (the LALR(1) action table takes it over). */
   readonly shift: Int32Array;
   /** Goto targets: `gotos.get(state, nt)`, or -1. */
   readonly gotos: IntPairMap;
-  /** Nonterminal transitions of each state: `ntOut[s]` lists the nonterminals. */
-  readonly ntOut: readonly Int32Array[];
+  /**
+   * Nonterminal transitions, numbered state by state: those of state `s` are
+   * `ntStart[s] .. ntStart[s + 1]`, transition `x` goes from `ntFrom[x]` on `ntSym[x]`.
+   */
+  readonly ntStart: Int32Array;
+  readonly ntSym: Int32Array;
+  readonly ntFrom: Int32Array;
+  /** Number of the transition (state, nt), or -1. */
+  readonly ntIndex: IntPairMap;
+  /** Sorted kernel items of state `s` (a view of the pool). */
+  kernel(s: number): Int32Array;
   /** The closure (kernel and predicted items) of state `s`, computed on demand. */
   closure(s: number): number[];
 }
 
+/** Growable scratch buffer: `ensure(buf, n)` returns `buf` or a larger copy. */
+function ensure(buf: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  if (n <= buf.length) return buf;
+  const next = new Int32Array(Math.max(n, 2 * buf.length));
+  next.set(buf);
+  return next;
+}
+
 /** Builds the LR(0) automaton; throws GrammarError past `maxStates` states. */
 export function buildLr0Automaton(g: LrGrammar, maxStates: number): Lr0Automaton {
-  const numItems = g.nextSym.length;
   const numSyms = g.numCols + g.numNonterminals;
-  const initMemo: (Int32Array | undefined)[] = new Array(g.numNonterminals);
-  const ntSeen = new Int32Array(g.numNonterminals);
-  let ntGen = 0;
-  /** Initial items of every production reachable from `b` through first symbols. */
-  const initItems = (b: number): Int32Array => {
-    const known = initMemo[b];
+  const closures = new ClosureBuilder(g);
+  const pool = new IntVec(1024);
+  const kernelStart = new IntVec(256);
+  kernelStart.push(0);
+  const table = new KernelTable();
+  const intern = (items: Int32Array, from: number, to: number): number => {
+    const found = table.find(pool.data, kernelStart.data, items, from, to);
+    if (found >= 0) return found;
+    const s = kernelStart.length - 1;
+    if (s >= maxStates)
+      throw new GrammarError(`grammar too large: its LR automaton needs more than ${maxStates} states`);
+    for (let i = from; i < to; i++) pool.push(items[i] as number);
+    kernelStart.push(pool.length);
+    table.add(s, items, from, to);
+    return s;
+  };
+  // Per symbol: count of successor items, then the next free slot of its group in `grouped`.
+  const fill = new Int32Array(numSyms);
+  let touched = new Int32Array(64);
+  let grouped = new Int32Array(256);
+  const shiftSym = new IntVec(1024);
+  const shiftTo = new IntVec(1024);
+  const shiftStart = new IntVec(256);
+  const ntStart = new IntVec(256);
+  const ntSym = new IntVec(256);
+  const ntFrom = new IntVec(256);
+  const gotos = new IntPairMap(1024);
+  const ntIndex = new IntPairMap(1024);
+  /** Calls `visit(sym, item + 1)` for each successor item of the closure `scratch[0 .. n)`. */
+  const eachSuccessor = (n: number, visit: (sym: number, next: number) => void): void => {
+    const scratch = closures.scratch;
+    for (let i = 0; i < n; i++) {
+      const item = scratch[i] as number;
+      const x = g.nextSym[item] as number;
+      if (x === NO_SYMBOL) continue;
+      if (x >= 0) visit(g.numCols + x, item + 1);
+      else {
+        const atoms = g.atoms.terminalAtoms[-x - 1] as Int32Array;
+        for (let k = 0; k < atoms.length; k++) visit(atoms[k] as number, item + 1);
+      }
+    }
+  };
+  let numTouched = 0;
+  let total = 0;
+  const count = (sym: number): void => {
+    if (fill[sym] === 0) {
+      touched = ensure(touched, numTouched + 1);
+      touched[numTouched++] = sym;
+    }
+    fill[sym] = (fill[sym] as number) + 1;
+    total++;
+  };
+  const place = (sym: number, next: number): void => {
+    const at = fill[sym] as number;
+    grouped[at] = next;
+    fill[sym] = at + 1;
+  };
+  intern(Int32Array.of(0), 0, 1);
+  for (let s = 0; s < kernelStart.length - 1; s++) {
+    const n = closures.closureOf(pool.data, kernelStart.data[s] as number, kernelStart.data[s + 1] as number);
+    // Sorted closure → each symbol's group comes out sorted (the distribution below is stable).
+    closures.scratch.subarray(0, n).sort();
+    numTouched = 0;
+    total = 0;
+    eachSuccessor(n, count);
+    touched.subarray(0, numTouched).sort();
+    grouped = ensure(grouped, total);
+    let at = 0;
+    for (let k = 0; k < numTouched; k++) {
+      const sym = touched[k] as number;
+      const c = fill[sym] as number;
+      fill[sym] = at;
+      at += c;
+    }
+    eachSuccessor(n, place);
+    // `fill[sym]` is now the end of the group; groups are consecutive in `touched` order.
+    shiftStart.push(shiftSym.length);
+    ntStart.push(ntSym.length);
+    let from = 0;
+    for (let k = 0; k < numTouched; k++) {
+      const sym = touched[k] as number;
+      const to = fill[sym] as number;
+      fill[sym] = 0;
+      const t = intern(grouped, from, to);
+      from = to;
+      if (sym < g.numCols) {
+        shiftSym.push(sym);
+        shiftTo.push(t);
+      } else {
+        ntIndex.set(s, sym - g.numCols, ntSym.length);
+        gotos.set(s, sym - g.numCols, t);
+        ntSym.push(sym - g.numCols);
+        ntFrom.push(s);
+      }
+    }
+  }
+  const numStates = kernelStart.length - 1;
+  shiftStart.push(shiftSym.length);
+  ntStart.push(ntSym.length);
+  const shift = new Int32Array(numStates * g.numCols).fill(-1);
+  for (let s = 0; s < numStates; s++)
+    for (let k = shiftStart.data[s] as number; k < (shiftStart.data[s + 1] as number); k++)
+      shift[s * g.numCols + (shiftSym.data[k] as number)] = shiftTo.data[k] as number;
+  const kernelItems = pool.toArray();
+  const starts = kernelStart.toArray();
+  const kernel = (s: number) => kernelItems.subarray(starts[s], starts[s + 1]);
+  return {
+    numStates,
+    shift,
+    gotos,
+    ntStart: ntStart.toArray(),
+    ntSym: ntSym.toArray(),
+    ntFrom: ntFrom.toArray(),
+    ntIndex,
+    kernel,
+    closure: (s) => {
+      const k = kernel(s);
+      return Array.from(closures.scratch.subarray(0, closures.closureOf(k, 0, k.length)));
+    },
+  };
+}
+
+/** LR(0) closures into a shared scratch buffer. */
+class ClosureBuilder {
+  /** Initial items of every production reachable from a nonterminal through first symbols. */
+  private readonly initMemo: (Int32Array | undefined)[];
+  private readonly ntSeen: Int32Array;
+  private ntGen = 0;
+  private readonly itemSeen: Int32Array;
+  private itemGen = 0;
+  /** The last closure computed. */
+  readonly scratch: Int32Array;
+
+  constructor(private readonly g: LrGrammar) {
+    this.initMemo = new Array(g.numNonterminals);
+    this.ntSeen = new Int32Array(g.numNonterminals);
+    this.itemSeen = new Int32Array(g.nextSym.length);
+    this.scratch = new Int32Array(g.nextSym.length);
+  }
+
+  private initItems(b: number): Int32Array {
+    const known = this.initMemo[b];
     if (known) return known;
-    ntGen++;
+    const g = this.g;
+    const gen = ++this.ntGen;
     const out: number[] = [];
     const stack = [b];
-    ntSeen[b] = ntGen;
+    this.ntSeen[b] = gen;
     while (stack.length > 0) {
       const a = stack.pop() as number;
       for (const p of g.byLhs[a] ?? []) {
         const item = g.itemBase[p] as number;
         out.push(item);
         const first = g.nextSym[item] as number;
-        if (first !== NO_SYMBOL && first >= 0 && ntSeen[first] !== ntGen) {
-          ntSeen[first] = ntGen;
+        if (first !== NO_SYMBOL && first >= 0 && this.ntSeen[first] !== gen) {
+          this.ntSeen[first] = gen;
           stack.push(first);
         }
       }
     }
     const arr = Int32Array.from(out);
-    initMemo[b] = arr;
+    this.initMemo[b] = arr;
     return arr;
-  };
-  const itemSeen = new Int32Array(numItems);
-  let itemGen = 0;
-  const scratch = new Int32Array(numItems);
-  /** Writes the closure of `kernel` into `scratch`; returns its length. */
-  const closureInto = (kernel: Int32Array): number => {
-    itemGen++;
+  }
+
+  /** Writes the closure of the kernel `items[from .. to)` into `scratch`; returns its length. */
+  closureOf(items: Int32Array, from: number, to: number): number {
+    const { g, itemSeen, scratch } = this;
+    const gen = ++this.itemGen;
     let n = 0;
-    for (const k of kernel) {
-      itemSeen[k] = itemGen;
+    for (let i = from; i < to; i++) {
+      const k = items[i] as number;
+      itemSeen[k] = gen;
       scratch[n++] = k;
     }
-    for (const k of kernel) {
-      const b = g.nextSym[k] as number;
+    for (let i = from; i < to; i++) {
+      const b = g.nextSym[items[i] as number] as number;
       if (b === NO_SYMBOL || b < 0) continue;
-      const init = initItems(b);
-      for (let i = 0; i < init.length; i++) {
-        const it = init[i] as number;
-        if (itemSeen[it] === itemGen) continue;
-        itemSeen[it] = itemGen;
+      const init = this.initItems(b);
+      for (let j = 0; j < init.length; j++) {
+        const it = init[j] as number;
+        if (itemSeen[it] === gen) continue;
+        itemSeen[it] = gen;
         scratch[n++] = it;
       }
     }
     return n;
-  };
-  const closureOf = (kernel: Int32Array): number[] => Array.from(scratch.subarray(0, closureInto(kernel)));
-  const kernels: Int32Array[] = [];
-  const table = new KernelTable();
-  const outSym: Int32Array[] = [];
-  const outTo: Int32Array[] = [];
-  const intern = (items: number[]): number => {
-    const found = table.find(kernels, items);
-    if (found >= 0) return found;
-    if (kernels.length >= maxStates)
-      throw new GrammarError(`grammar too large: its LR automaton needs more than ${maxStates} states`);
-    kernels.push(Int32Array.from(items));
-    table.add(kernels.length - 1, items);
-    return kernels.length - 1;
-  };
-  const bucketOf = new Int32Array(numSyms).fill(-1);
-  const buckets: number[][] = [];
-  const touched: number[] = [];
-  const add = (sym: number, item: number) => {
-    let b = bucketOf[sym] as number;
-    if (b < 0) {
-      b = touched.length;
-      bucketOf[sym] = b;
-      touched.push(sym);
-      if (buckets.length <= b) buckets.push([]);
-      (buckets[b] as number[]).length = 0;
-    }
-    (buckets[b] as number[]).push(item);
-  };
-  intern([0]);
-  for (let s = 0; s < kernels.length; s++) {
-    touched.length = 0;
-    const n = closureInto(kernels[s] as Int32Array);
-    for (let i = 0; i < n; i++) {
-      const item = scratch[i] as number;
-      const x = g.nextSym[item] as number;
-      if (x === NO_SYMBOL) continue;
-      if (x >= 0) add(g.numCols + x, item + 1);
-      else {
-        const atoms = g.atoms.terminalAtoms[-x - 1] as Int32Array;
-        for (let k = 0; k < atoms.length; k++) add(atoms[k] as number, item + 1);
-      }
-    }
-    touched.sort((a, b) => a - b);
-    const syms = new Int32Array(touched.length);
-    const tos = new Int32Array(touched.length);
-    for (let k = 0; k < touched.length; k++) {
-      const sym = touched[k] as number;
-      const list = buckets[bucketOf[sym] as number] as number[];
-      if (list.length > 1) list.sort((a, b) => a - b);
-      syms[k] = sym;
-      tos[k] = intern(list);
-    }
-    for (const sym of touched) bucketOf[sym] = -1;
-    outSym.push(syms);
-    outTo.push(tos);
   }
-  return tablesOf(g, kernels, outSym, outTo, closureOf);
 }
 
-/** Kernels (sorted item lists) by hash, chained; no string keys. */
+/** Kernels (sorted item lists in a pool) by hash, chained; no string keys. */
 class KernelTable {
   private heads = new Int32Array(1024).fill(-1);
-  private readonly next: number[] = [];
-  private readonly hashes: number[] = [];
+  private readonly next = new IntVec(1024);
+  private readonly hashes = new IntVec(1024);
 
-  private static hash(items: ArrayLike<number>): number {
-    let h = items.length | 0;
-    for (let i = 0; i < items.length; i++) h = Math.imul(h ^ (items[i] as number), 0x9e3779b1) ^ (h >>> 15);
-    return h >>> 0;
+  private static hash(items: Int32Array, from: number, to: number): number {
+    let h = (to - from) | 0;
+    for (let i = from; i < to; i++) h = Math.imul(h ^ (items[i] as number), 0x9e3779b1) ^ (h >>> 15);
+    return h | 0;
   }
 
-  /** The state whose kernel equals `items`, or -1. */
-  find(kernels: readonly Int32Array[], items: readonly number[]): number {
-    const h = KernelTable.hash(items);
-    for (let s = this.heads[h & (this.heads.length - 1)] as number; s >= 0; s = this.next[s] as number) {
-      if (this.hashes[s] !== h) continue;
-      const k = kernels[s] as Int32Array;
-      if (k.length !== items.length) continue;
+  /** The state whose kernel (`pool[starts[s] .. starts[s + 1])`) equals `items[from .. to)`, or -1. */
+  find(pool: Int32Array, starts: Int32Array, items: Int32Array, from: number, to: number): number {
+    const h = KernelTable.hash(items, from, to);
+    const next = this.next.data;
+    const hashes = this.hashes.data;
+    for (let s = this.heads[h & (this.heads.length - 1)] as number; s >= 0; s = next[s] as number) {
+      if (hashes[s] !== h) continue;
+      const a = starts[s] as number;
+      if ((starts[s + 1] as number) - a !== to - from) continue;
       let same = true;
-      for (let i = 0; i < k.length && same; i++) same = k[i] === items[i];
+      for (let i = 0; i < to - from && same; i++) same = pool[a + i] === items[from + i];
       if (same) return s;
     }
     return -1;
   }
 
   /** Adds state `s` (ids are added in order 0, 1, 2, …). */
-  add(s: number, items: readonly number[]): void {
+  add(s: number, items: Int32Array, from: number, to: number): void {
     if (s >= this.heads.length) this.rehash();
-    const h = KernelTable.hash(items);
+    const h = KernelTable.hash(items, from, to);
     this.hashes.push(h);
     const at = h & (this.heads.length - 1);
     this.next.push(this.heads[at] as number);
@@ -176,45 +274,11 @@ class KernelTable {
 
   private rehash(): void {
     this.heads = new Int32Array(this.heads.length * 2).fill(-1);
+    const next = this.next.data;
     for (let s = 0; s < this.hashes.length; s++) {
-      const at = (this.hashes[s] as number) & (this.heads.length - 1);
-      this.next[s] = this.heads[at] as number;
+      const at = (this.hashes.data[s] as number) & (this.heads.length - 1);
+      next[s] = this.heads[at] as number;
       this.heads[at] = s;
     }
   }
-}
-
-function tablesOf(
-  g: LrGrammar,
-  kernels: Int32Array[],
-  outSym: Int32Array[],
-  outTo: Int32Array[],
-  closureOf: (kernel: Int32Array) => number[],
-): Lr0Automaton {
-  const n = kernels.length;
-  const shift = new Int32Array(n * g.numCols).fill(-1);
-  const gotos = new IntPairMap(1024);
-  const ntOut: Int32Array[] = [];
-  for (let s = 0; s < n; s++) {
-    const syms = outSym[s] as Int32Array;
-    const tos = outTo[s] as Int32Array;
-    const nts: number[] = [];
-    for (let k = 0; k < syms.length; k++) {
-      const sym = syms[k] as number;
-      if (sym < g.numCols) shift[s * g.numCols + sym] = tos[k] as number;
-      else {
-        gotos.set(s, sym - g.numCols, tos[k] as number);
-        nts.push(sym - g.numCols);
-      }
-    }
-    ntOut.push(Int32Array.from(nts));
-  }
-  return {
-    numStates: n,
-    kernels,
-    shift,
-    gotos,
-    ntOut,
-    closure: (s) => closureOf(kernels[s] as Int32Array),
-  };
 }
