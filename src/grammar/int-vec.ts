@@ -178,3 +178,55 @@ export class ShardedIntPairMap {
     shard.set(a, b, v);
   }
 }
+
+/**
+ * Interning of int lists kept in a pool (list `i` is `pool[starts[i] .. starts[i + 1])`): by
+ * hash, chained; no string keys. The caller appends the lists; the table indexes them.
+ */
+export class IntListTable {
+  private heads = new Int32Array(1024).fill(-1);
+  private readonly next = new IntVec(1024);
+  private readonly hashes = new IntVec(1024);
+
+  private static hash(items: Int32Array, from: number, to: number): number {
+    let h = (to - from) | 0;
+    for (let i = from; i < to; i++) h = Math.imul(h ^ (items[i] as number), 0x9e3779b1) ^ (h >>> 15);
+    return h | 0;
+  }
+
+  /** The list (`pool[starts[s] .. starts[s + 1])`) equal to `items[from .. to)`, or -1. */
+  find(pool: Int32Array, starts: Int32Array, items: Int32Array, from: number, to: number): number {
+    const h = IntListTable.hash(items, from, to);
+    const next = this.next.data;
+    const hashes = this.hashes.data;
+    for (let s = this.heads[h & (this.heads.length - 1)] as number; s >= 0; s = next[s] as number) {
+      if (hashes[s] !== h) continue;
+      const a = starts[s] as number;
+      if ((starts[s + 1] as number) - a !== to - from) continue;
+      let same = true;
+      for (let i = 0; i < to - from && same; i++) same = pool[a + i] === items[from + i];
+      if (same) return s;
+    }
+    return -1;
+  }
+
+  /** Indexes list `s`, equal to `items[from .. to)` (lists are added in order 0, 1, 2, …). */
+  add(s: number, items: Int32Array, from: number, to: number): void {
+    if (s >= this.heads.length) this.rehash();
+    const h = IntListTable.hash(items, from, to);
+    this.hashes.push(h);
+    const at = h & (this.heads.length - 1);
+    this.next.push(this.heads[at] as number);
+    this.heads[at] = s;
+  }
+
+  private rehash(): void {
+    this.heads = new Int32Array(this.heads.length * 2).fill(-1);
+    const next = this.next.data;
+    for (let s = 0; s < this.hashes.length; s++) {
+      const at = (this.hashes.data[s] as number) & (this.heads.length - 1);
+      next[s] = this.heads[at] as number;
+      this.heads[at] = s;
+    }
+  }
+}
