@@ -13,7 +13,15 @@
  * character under a bound stop where they meet known ground.
  */
 
-import { countLevels, type Exploration, explore, UNBOUNDED } from "./body-explore.js";
+import {
+  atLeast,
+  charsOf,
+  countLevels,
+  type Exploration,
+  explore,
+  isAtLeast,
+  UNBOUNDED,
+} from "./body-explore.js";
 import { BODY_AUTOMATA, type BodyAutomaton, probeByte } from "./string-body-slice.js";
 import { Trans, type WalkConfigs } from "./walk-configs.js";
 
@@ -36,8 +44,9 @@ interface KnownCheck {
 export class BodyChecker {
   /** Per configuration of the current walk phase: the body automaton it simulates, or null. */
   private readonly bodyOf = new Map<number, BodyAutomaton | null>();
+  /** Per configuration of the current walk phase: its check result (see {@link atLeast}). */
   private readonly levelsOf = new Map<number, number>();
-  /** Per (configuration, body state, body) of the current walk phase: characters left, or -1. */
+  /** Per (configuration, body state, body) of the current walk phase: its check result, or -1. */
   private readonly bodyFromPhase = new Map<number, number>();
   private readonly repsByBody = new Map<BodyAutomaton, Int16Array>();
   /** Checks by top stack entry. */
@@ -45,9 +54,12 @@ export class BodyChecker {
   /**
    * Characters the configuration of the last successful {@link bodyAt} or {@link bodyFrom} may
    * still take: {@link UNBOUNDED}, or a length bound's remaining characters (after which it
-   * refuses everything but `"`).
+   * refuses everything but `"`), or when {@link levelsExact} is false a lower bound: the
+   * configuration takes every body string that long, and longer tokens need a walk.
    */
   levels = UNBOUNDED;
+  /** Whether {@link levels} is exact (else a lower bound). */
+  levelsExact = true;
   /** Characters left of the last {@link knownBody} hit. */
   private knownLevels = UNBOUNDED;
 
@@ -64,24 +76,29 @@ export class BodyChecker {
   bodyAt(c: number): BodyAutomaton | null {
     let body = this.bodyOf.get(c);
     if (body === undefined) {
-      body = this.bodyAcrossPhases(c);
+      const result = this.bodyAcrossPhases(c);
+      body = result.body;
       this.bodyOf.set(c, body);
-      this.levelsOf.set(c, this.levels);
-    } else this.levels = this.levelsOf.get(c) as number;
+      this.levelsOf.set(c, result.levels);
+      this.setLevels(result.levels);
+    } else this.setLevels(this.levelsOf.get(c) as number);
     return body;
+  }
+
+  /** Sets {@link levels} and {@link levelsExact} from a check result. */
+  private setLevels(result: number): void {
+    this.levels = charsOf(result);
+    this.levelsExact = !isAtLeast(result);
   }
 
   /**
    * {@link bodyAt} remembered across walk phases, keyed by the stack entries the check read
    * (configurations with equal entries down to there behave the same).
    */
-  private bodyAcrossPhases(c: number): BodyAutomaton | null {
+  private bodyAcrossPhases(c: number): { body: BodyAutomaton | null; levels: number } {
     const cfgs = this.cfgs;
     const known = this.knownBody(c, 0, null);
-    if (known !== undefined) {
-      this.levels = this.knownLevels;
-      return known;
-    }
+    if (known !== undefined) return { body: known, levels: this.knownLevels };
     const sp = cfgs.depthOf(c);
     const lowBefore = cfgs.lowWater;
     cfgs.lowWater = sp - 1;
@@ -92,13 +109,12 @@ export class BodyChecker {
       BODY_AUTOMATA.find((b) => {
         if (!this.tellersAgree(c, b)) return false;
         levels = this.simulates(c, b);
-        return levels >= 0;
+        return levels !== -1;
       }) ?? null;
-    this.levels = levels;
     const entries = sp - cfgs.lowWater;
     cfgs.lowWater = Math.min(lowBefore, cfgs.lowWater);
     if (body === null) this.remember(c, entries, null, 0, -1);
-    return body;
+    return { body, levels };
   }
 
   /**
@@ -142,13 +158,14 @@ export class BodyChecker {
       else levels = this.simulates(c, body, q);
       this.bodyFromPhase.set(key, levels);
     }
-    this.levels = levels;
-    return levels >= 0;
+    this.setLevels(levels);
+    return levels !== -1;
   }
 
   /**
    * The characters configuration `root` may still take while stepping like `body` (from its
-   * state `q0`) on every byte but `"`, or -1 when it does not. A configuration an earlier check
+   * state `q0`) on every byte but `"` (a lower bound, as {@link atLeast}, when the bound is too
+   * far ahead to count; such results are not remembered), or -1 when it does not. A configuration an earlier check
    * already proved (same entries read, same body state) is not explored again; on success every
    * explored configuration is remembered, keyed by the entries its own future read, so the next
    * check meeting it (another key, another nesting, the next character under a length bound)
@@ -159,7 +176,9 @@ export class BodyChecker {
     const known = (t: number, r: number) =>
       this.knownBody(t, r, body) === body ? this.knownLevels : undefined;
     const x = explore(this.cfgs, root, body, q0, this.representatives(body), known);
-    if (x === null || !countLevels(x)) return -1;
+    if (x === null) return -1;
+    if (x.atLeast !== null) return atLeast(x.atLeast);
+    if (!countLevels(x)) return -1;
     this.rememberAll(x, body);
     return x.levels.get(root) as number;
   }

@@ -20,6 +20,23 @@ export const UNBOUNDED = Number.POSITIVE_INFINITY;
  * level remembered), so farther bounds are left to the plain walk.
  */
 export const MAX_LEVELS = 24;
+/**
+ * Characters a check explores when a bound lies beyond {@link MAX_LEVELS} (or there is none but
+ * the configurations never repeat): it then proves only that every path takes at least that
+ * many, and the walk decides longer tokens itself (few tokens are longer).
+ */
+export const LOWER_BOUND_LEVELS = 16;
+
+/**
+ * Check results: characters left (≥ 0, or {@link UNBOUNDED}), -1 for no body, and lower bounds
+ * ("at least `n`", from an exploration cut at its horizon) as values ≤ -2.
+ */
+export const atLeast = (n: number): number => -2 - n;
+/** Whether a check result is a lower bound ({@link atLeast}). */
+export const isAtLeast = (v: number): boolean => v <= -2;
+/** The characters of a check result (exact, or the lower bound); -1 for no body. */
+export const charsOf = (v: number): number => (v <= -2 ? -2 - v : v);
+
 /** Most configurations explored on one level (a body, its escapes and UTF-8 continuations). */
 const LEVEL_CONFIGS = 64;
 /** Most configurations on the root's level (a body alone takes about 30). */
@@ -35,6 +52,13 @@ export interface Exploration {
   readonly succ: Map<number, number[]>;
   /** Characters left: known ones (proved earlier), bounds (0), then all of them once computed. */
   readonly levels: Map<number, number>;
+  /**
+   * Set when the exploration stopped at {@link LOWER_BOUND_LEVELS} with configurations left:
+   * the characters every path from the root takes at least (`levels` is then incomplete).
+   */
+  atLeast: number | null;
+  /** The fewest characters from the root to a bound or a known configuration's end (so far). */
+  reach: number;
 }
 
 /** An earlier proof for (configuration, body state): its characters left, or undefined. */
@@ -43,7 +67,9 @@ export type KnownLevels = (c: number, q: number) => number | undefined;
 /**
  * Explores from `root` (body state `q0`) level by level; returns the exploration, or null when
  * some step differs from `body` (a fork, a read below the phase's base, a refusal the body does
- * not make or the reverse) or the budgets run out.
+ * not make or the reverse) or the budgets run out. When a probe finds no bound within
+ * {@link MAX_LEVELS} characters, the exploration stops after {@link LOWER_BOUND_LEVELS} and
+ * reports a lower bound (`atLeast`).
  */
 export function explore(
   cfgs: WalkConfigs,
@@ -53,16 +79,28 @@ export function explore(
   reps: Int16Array,
   known: KnownLevels,
 ): Exploration | null {
-  if (boundOutOfReach(cfgs, root, body, q0)) return null;
-  const x: Exploration = { state: new Map([[root, q0]]), own: new Map(), succ: new Map(), levels: new Map() };
+  const far = boundOutOfReach(cfgs, root, body, q0);
+  const x: Exploration = {
+    state: new Map([[root, q0]]),
+    own: new Map(),
+    succ: new Map(),
+    levels: new Map(),
+    atLeast: null,
+    reach: UNBOUNDED,
+  };
   let level = [root];
   for (let depth = 0; level.length > 0; depth++) {
     if (depth > MAX_LEVELS) return null;
+    if (far && depth === LOWER_BOUND_LEVELS) {
+      // Every path so far steps like the body; the ones still open take `depth` characters.
+      x.atLeast = Math.min(x.reach, depth);
+      return x;
+    }
     const next: number[] = [];
     // Mid-character successors join this level (and this list); whole characters the next.
     for (let i = 0; i < level.length; i++) {
       if (i >= (depth === 0 ? ROOT_LEVEL_CONFIGS : LEVEL_CONFIGS)) return null;
-      if (!expand(cfgs, level[i] as number, body, reps, x, known, level, next)) return null;
+      if (!expand(cfgs, level[i] as number, body, reps, x, known, level, next, depth)) return null;
     }
     level = next;
   }
@@ -102,6 +140,8 @@ function expand(
   known: KnownLevels,
   level: number[],
   next: number[],
+  /** Characters from the root to `c`. */
+  depth: number,
 ): boolean {
   const q = x.state.get(c) as number;
   let low = cfgs.depthOf(c) - 1;
@@ -133,6 +173,7 @@ function expand(
       if (k !== undefined) {
         x.own.set(t, cfgs.lowWater);
         x.levels.set(t, k);
+        x.reach = Math.min(x.reach, depth + (r === 0 ? 1 : 0) + k);
         cfgs.lowWater = Math.min(low0, cfgs.lowWater);
       } else {
         cfgs.lowWater = low0;
@@ -145,6 +186,7 @@ function expand(
   if (refused > 0) {
     if (accepted > 0 || q !== 0) return false;
     x.levels.set(c, 0);
+    x.reach = Math.min(x.reach, depth);
   }
   x.own.set(c, low);
   x.succ.set(c, list);

@@ -112,8 +112,15 @@ export class DpdaMaskWalker extends TrieWalk {
     if (body === null || cfgs.overflowed) return false;
     this.numSliced++;
     if (this.bodies.levels < this.trie.maxTokenBytes) this.numCounted++;
-    writeBodySlice(this.trie, body, this.bodies.levels, mask, offset);
+    const levels = this.bodies.levels;
+    const exact = this.bodies.levelsExact;
+    writeBodySlice(this.trie, body, levels, mask, offset);
     this.walkQuoted(1, this.trie.numNodes, 0, root, mask, offset);
+    // A lower bound: tokens longer than it (in bytes, so in characters too) are walked.
+    if (!exact) {
+      this.numAtLeast++;
+      this.walkRange(1, this.trie.numNodes, 0, root, mask, offset, levels);
+    }
     st.resetWatermarks();
     if (st.isAccepting()) for (const id of this.trie.eogIds) setBit(mask, offset, id);
     const low = Math.min(cfgs.lowWater, st.lowWater);

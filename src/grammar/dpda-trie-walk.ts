@@ -46,6 +46,8 @@ export class TrieWalk {
   numSliced = 0;
   /** Of those, slices limited by a length bound's remaining characters. */
   numCounted = 0;
+  /** Of those, slices under a lower bound (the bound too far ahead to count), longer tokens walked. */
+  numAtLeast = 0;
 
   constructor(
     protected readonly trie: VocabTrie,
@@ -97,9 +99,15 @@ export class TrieWalk {
       // (whole tokens from state 0) decides their remaining bytes from `q`, within the
       // characters a length bound leaves (counted from the token's start).
       const limit = this.bodies.levels + chars;
+      const exact = this.bodies.levelsExact;
       if (limit < t.maxTokenBytes) this.numCounted++;
       addSubtreeSlice(t, body, limit, i, d <= 2, mask, offset);
       this.walkQuoted(i + 1, end, d, c, mask, offset);
+      // A lower bound: tokens longer than it (in bytes, so in characters too) are walked.
+      if (!exact) {
+        this.numAtLeast++;
+        this.walkRange(i + 1, end, d, c, mask, offset, limit);
+      }
       return true;
     }
     return false;
@@ -184,7 +192,8 @@ export class TrieWalk {
   /**
    * Walks trie nodes `from .. to` (whole subtrees at depth > `depth0`, from configuration `cfg0`
    * at depth `depth0`), setting bits of accepted tokens. Nodes whose step reads below the
-   * phase's base are appended to `this.uncertain` and their subtrees skipped.
+   * phase's base are appended to `this.uncertain` and their subtrees skipped; so are subtrees
+   * whose tokens are all at most `skipUpTo` bytes long (decided elsewhere).
    */
   protected walkRange(
     from: number,
@@ -193,8 +202,10 @@ export class TrieWalk {
     cfg0: number,
     mask: Int32Array,
     offset: number,
+    skipUpTo = 0,
   ): void {
-    const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds, subtreeBytes } = this.trie;
+    const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds, subtreeBytes, subtreeMaxTokenBytes } =
+      this.trie;
     const levelCfg = this.levelCfg;
     const cfgs = this.cfgs;
     const trans = cfgs.trans;
@@ -204,6 +215,10 @@ export class TrieWalk {
     levelCfg[depth0] = cfg0;
     let i = from;
     while (i < to) {
+      if ((subtreeMaxTokenBytes[i] as number) <= skipUpTo) {
+        i = subtreeEnd[i] as number;
+        continue;
+      }
       const d = nodeDepth[i] as number;
       const p = levelCfg[d - 1] as number;
       // The memoised transition, read inline (the hot path); computed on a miss.
@@ -218,7 +233,8 @@ export class TrieWalk {
         continue;
       }
       const end = subtreeEnd[i] as number;
-      if (end - i >= SLICE_MIN_NODES && this.sliceSubtree(i, d, c, end, mask, offset)) {
+      // (Not under a lower bound's walk: its subtrees hold only the few long tokens.)
+      if (skipUpTo === 0 && end - i >= SLICE_MIN_NODES && this.sliceSubtree(i, d, c, end, mask, offset)) {
         i = end;
         continue;
       }

@@ -180,6 +180,30 @@ describe("string-body slices, Llama-3 vocabulary", () => {
     expect(compared).toBeGreaterThan(25);
     expect(walkerOf(compiled).numCounted).toBeGreaterThanOrEqual(5);
   }, 300_000);
+
+  it("masks inside strings whose bound lies beyond the counted range equal brute force", () => {
+    // Bounds farther than a check counts: it proves a lower bound, the slice decides the tokens
+    // that fit in it, and the walk decides the longer ones (runs of spaces, dashes, words).
+    const schema = {
+      type: "object",
+      properties: {
+        a: { type: "string", maxLength: 40 },
+        b: { type: "array", items: { type: "string", minLength: 3, maxLength: 200 } },
+      },
+    };
+    const long = "x".repeat(30);
+    const texts = [
+      `{"a": "New York City Hall ${"-".repeat(16)}", "b": ["${"=".repeat(20)} internationalization"]}`,
+      `{"b": ["é\\u00e9 \\"q\\"                          done", "${long}"], "a": "${"ab".repeat(20)}"}`,
+    ];
+    const { compiled, compared } = compareTexts(info, compiler, schema, texts, {
+      seed: 7,
+      keep: 0.6,
+      byBytes: 1,
+    });
+    expect(compared).toBeGreaterThan(25);
+    expect(walkerOf(compiled).numAtLeast).toBeGreaterThanOrEqual(5);
+  }, 300_000);
 });
 
 /**

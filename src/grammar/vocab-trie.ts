@@ -33,6 +33,8 @@ export interface VocabTrie {
    * when every byte in it loops back to the same configuration (string bodies).
    */
   readonly subtreeBytes: Int32Array;
+  /** Length in bytes of the longest token in each node's subtree (0: none). */
+  readonly subtreeMaxTokenBytes: Uint16Array;
 }
 
 /** Whether token `id` can appear as text (not special, unused or end-of-generation; non-empty). */
@@ -95,7 +97,20 @@ export function buildVocabTrie(info: TokenizerInfo): VocabTrie {
     eogIds: Int32Array.from(info.eogIds.filter((id) => id >= 0 && id < info.vocabSize)),
     maxTokenBytes,
     subtreeBytes: subtreeByteSets(bytes, parents),
+    subtreeMaxTokenBytes: longestTokens(tokenStart, Uint16Array.from(nodeDepth), parents),
   };
+}
+
+/** Per node: the longest token ending in its subtree (children before parents). */
+function longestTokens(tokenStart: Int32Array, nodeDepth: Uint16Array, nodeParent: Int32Array): Uint16Array {
+  const longest = new Uint16Array(nodeDepth.length);
+  for (let n = nodeDepth.length - 1; n > 0; n--) {
+    if ((tokenStart[n + 1] as number) > (tokenStart[n] as number))
+      longest[n] = Math.max(longest[n] as number, nodeDepth[n] as number);
+    const up = nodeParent[n] as number;
+    longest[up] = Math.max(longest[up] as number, longest[n] as number);
+  }
+  return longest;
 }
 
 /** Children before parents (reverse DFS order): each node's set is complete when it is merged up. */
