@@ -75,7 +75,7 @@ export class DpdaMaskWalker extends TrieWalk {
     if (partial && sp0 + partial.growth > st.maxDepth) partial = null;
     const cfgs = this.cfgs;
     const root = cfgs.begin(st.stack, sp0, 0, st.maxDepth);
-    this.bodies.beginPhase();
+    this.beginPhase();
     st.resetWatermarks();
     let accepting: boolean;
     if (partial) {
@@ -103,7 +103,7 @@ export class DpdaMaskWalker extends TrieWalk {
     const cfgs = this.cfgs;
     const sp0 = st.sp;
     const root = cfgs.begin(st.stack, sp0, 0, st.maxDepth);
-    this.bodies.beginPhase();
+    this.beginPhase();
     // A cheap first filter: a string body accepts each of these bytes; outside strings at least
     // one of them is refused (a number refuses `a`, an object start refuses `0`, and so on).
     for (let k = 0; k < PROBE_BYTES.length; k++)
@@ -156,7 +156,7 @@ export class DpdaMaskWalker extends TrieWalk {
     const base = sp0 - depth;
     const cfgs = this.cfgs;
     const root = cfgs.begin(st.stack, sp0, base, st.maxDepth);
-    this.bodies.beginPhase();
+    this.beginPhase();
     this.uncertain.length = 0;
     this.walkRange(1, this.trie.numNodes, 0, root, bits, 0);
     st.resetWatermarks();

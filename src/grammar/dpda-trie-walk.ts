@@ -14,6 +14,7 @@ import { IntVec } from "./int-vec.js";
 import {
   BODY_AUTOMATA,
   type BodyAutomaton,
+  bodyPrefixStates,
   bodySlice,
   nextQuoteNodes,
   probeByte,
@@ -33,7 +34,6 @@ export class TrieWalk {
   /** Configuration at each trie depth of the current walk. */
   protected readonly levelCfg: Int32Array;
   protected readonly path: Int32Array;
-  private readonly prefix: Int32Array;
   /** Ancestors of the node a {@link walkFrom} starts at (deepest first). */
   private readonly fromPath: Int32Array;
   /** Trie nodes whose step read below the phase's base (partial walks). */
@@ -48,6 +48,15 @@ export class TrieWalk {
   numCounted = 0;
   /** Of those, slices under a lower bound (the bound too far ahead to count), longer tokens walked. */
   numAtLeast = 0;
+  /** Walk phases begun (a phase fills one mask row, only setting bits). */
+  private phase = 0;
+  /** The last subtree slice added: phase, node, body and limit (forks of one node repeat it). */
+  private lastSlice: { phase: number; node: number; body: BodyAutomaton | null; limit: number } = {
+    phase: -1,
+    node: -1,
+    body: null,
+    limit: -1,
+  };
 
   constructor(
     protected readonly trie: VocabTrie,
@@ -57,10 +66,15 @@ export class TrieWalk {
   ) {
     this.levelCfg = new Int32Array(trie.maxTokenBytes + 2);
     this.path = new Int32Array(trie.maxTokenBytes + 2);
-    this.prefix = new Int32Array(trie.maxTokenBytes + 2);
     this.fromPath = new Int32Array(trie.maxTokenBytes + 2);
     this.cfgs = new WalkConfigs(dpda, rowCap);
     this.bodies = new BodyChecker(this.cfgs);
+  }
+
+  /** Begins a walk phase: forgets the body checks of the last one (configuration ids are reused). */
+  protected beginPhase(): void {
+    this.bodies.beginPhase();
+    this.phase++;
   }
 
   /**
@@ -77,20 +91,15 @@ export class TrieWalk {
     offset: number,
   ): boolean {
     const t = this.trie;
-    let n = 0;
-    for (let a = i; a > 0; a = t.nodeParent[a] as number) this.prefix[n++] = t.nodeByte[a] as number;
     // The body the walk last sliced with first: bodies differ only in escapes.
     for (const body of (this.lastBody && BODY_ORDERS.get(this.lastBody)) || BODY_AUTOMATA) {
-      let q = 0;
+      const at = bodyPrefixStates(t, body)[i] as number;
+      if (at < 0) continue;
+      const q = at & 63;
       /** Characters the prefix completed. */
-      let chars = 0;
-      for (let k = n - 1; k >= 0 && q >= 0; k--) {
-        const b = this.prefix[k] as number;
-        q = b === QUOTE ? -1 : (body.next[q * 256 + b] as number);
-        if (q === 0) chars++;
-      }
+      const chars = at >> 6;
       // A cheap filter first: a byte the body accepts from `q` (outside strings usually refused).
-      if (q < 0 || this.cfgs.next(c, probeByte(body, q)) < 0) continue;
+      if (this.cfgs.next(c, probeByte(body, q)) < 0) continue;
       // Inside a character (a UTF-8 sequence, an escape) the check starts from that body state.
       if (q === 0 ? this.bodies.bodyAt(c) !== body : !this.bodies.bodyFrom(c, body, q)) continue;
       this.lastBody = body;
@@ -101,7 +110,15 @@ export class TrieWalk {
       const limit = this.bodies.levels + chars;
       const exact = this.bodies.levelsExact;
       if (limit < t.maxTokenBytes) this.numCounted++;
-      addSubtreeSlice(t, body, limit, i, d <= 2, mask, offset);
+      // Each configuration of a fork slices the same subtree: the slice's tokens are added once.
+      const last = this.lastSlice;
+      if (last.phase !== this.phase || last.node !== i || last.body !== body || last.limit !== limit) {
+        addSubtreeSlice(t, body, limit, i, d <= 2, mask, offset);
+        last.phase = this.phase;
+        last.node = i;
+        last.body = body;
+        last.limit = limit;
+      }
       this.walkQuoted(i + 1, end, d, c, mask, offset);
       // A lower bound: tokens longer than it (in bytes, so in characters too) are walked.
       if (!exact) {
@@ -242,8 +259,16 @@ export class TrieWalk {
       // (this node's included) loops at `c`, every token below is accepted; take them at once.
       // Checked where a loop is likely (the node's own byte loops, or a walk's first level).
       if (end - i > 2 && (c === p || d === depth0 + 1) && cfgs.loopsOver(c, subtreeBytes, i << 3)) {
-        for (let k = tokenStart[i] as number, stop = tokenStart[end] as number; k < stop; k++)
-          setBit(mask, offset, tokenIds[k] as number);
+        const first = tokenStart[i] as number;
+        const stop = tokenStart[end] as number;
+        if (d <= 2 && stop - first >= WORDWISE_MIN_TOKENS) {
+          // Large shallow subtrees have their tokens as words (prepared up front): one OR per word.
+          const pairs = subtreeTokenWords(this.trie, i);
+          for (let k = 0; k < pairs.length; k += 2) {
+            const w = offset + (pairs[k] as number);
+            mask[w] = (mask[w] as number) | (pairs[k + 1] as number);
+          }
+        } else for (let k = first; k < stop; k++) setBit(mask, offset, tokenIds[k] as number);
         i = end;
         continue;
       }
@@ -278,6 +303,7 @@ export function prepareTrieWalks(trie: VocabTrie): void {
   nextQuoteNodes(trie);
   for (const body of BODY_AUTOMATA) {
     bodySlice(trie, body);
+    bodyPrefixStates(trie, body);
     sliceByNeeds(trie, body);
   }
   for (let i = 1; i < trie.numNodes; i++)

@@ -198,6 +198,28 @@ export function bodySlice(trie: VocabTrie, body: BodyAutomaton): Int32Array {
   });
 }
 
+const prefixStates = new WeakMap<VocabTrie, Map<string, Int32Array>>();
+
+/**
+ * Per trie node: where `body` is after the node's byte prefix, from state 0, as
+ * `chars * 64 + state` (`chars`: characters the prefix completed), or -1 when the prefix holds
+ * a `"` or `body` refuses it. Computed once per vocabulary.
+ */
+export function bodyPrefixStates(trie: VocabTrie, body: BodyAutomaton): Int32Array {
+  return perBody(prefixStates, trie, body, () => {
+    if (body.numStates > 64) throw new Error(`body automaton ${body.name} has over 64 states`);
+    const out = new Int32Array(trie.numNodes);
+    // Pre-order: a parent comes before its children.
+    for (let i = 1; i < trie.numNodes; i++) {
+      const up = out[trie.nodeParent[i] as number] as number;
+      const b = trie.nodeByte[i] as number;
+      const q = up < 0 || b === QUOTE ? -1 : (body.next[(up & 63) * 256 + b] as number);
+      out[i] = q < 0 ? -1 : ((up >> 6) + (q === 0 ? 1 : 0)) * 64 + q;
+    }
+    return out;
+  });
+}
+
 const probes = new Map<BodyAutomaton, Int16Array>();
 
 /** A byte `body` accepts from state `q` (never `"`): `a` between characters. */
