@@ -44,13 +44,27 @@ function isTextToken(info: TokenizerInfo, id: number): boolean {
   return (info.offsets[id + 1] as number) > (info.offsets[id] as number);
 }
 
+/** Byte-wise order of two tokens' bytes (a prefix first), read in place. */
+function compareTokenBytes(info: TokenizerInfo, a: number, b: number): number {
+  const { bytes, offsets } = info;
+  const ia = offsets[a] as number;
+  const ib = offsets[b] as number;
+  const na = (offsets[a + 1] as number) - ia;
+  const nb = (offsets[b + 1] as number) - ib;
+  for (let k = 0, n = Math.min(na, nb); k < n; k++) {
+    const d = (bytes[ia + k] as number) - (bytes[ib + k] as number);
+    if (d !== 0) return d;
+  }
+  return na - nb;
+}
+
 /** Builds the trie of `info`'s text tokens (special and unused tokens never appear). */
 export function buildVocabTrie(info: TokenizerInfo): VocabTrie {
   const buf = Buffer.from(info.bytes.buffer, info.bytes.byteOffset, info.bytes.byteLength);
   const view = (id: number) => buf.subarray(info.offsets[id], info.offsets[id + 1]);
   const ids: number[] = [];
   for (let id = 0; id < info.vocabSize; id++) if (isTextToken(info, id)) ids.push(id);
-  ids.sort((a, b) => Buffer.compare(view(a), view(b)) || a - b);
+  ids.sort((a, b) => compareTokenBytes(info, a, b) || a - b);
   const nodeByte: number[] = [0];
   const nodeDepth: number[] = [0];
   const nodeParent: number[] = [-1];
