@@ -3,6 +3,14 @@
  * an open-addressing map from (int, int) pairs to ints. No per-operation allocation.
  */
 
+/** `buf`, or a copy at least twice as large when it holds fewer than `n` entries (contents kept). */
+export function grownTo(buf: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  if (n <= buf.length) return buf;
+  const next = new Int32Array(Math.max(n, 2 * buf.length));
+  next.set(buf);
+  return next;
+}
+
 /** A growable Int32Array; `data` is valid up to `length` and is replaced when it grows. */
 export class IntVec {
   data: Int32Array;

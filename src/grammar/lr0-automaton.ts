@@ -8,7 +8,7 @@
  */
 
 import { GrammarError } from "../errors.js";
-import { IntListTable, IntPairMap, IntVec } from "./int-vec.js";
+import { grownTo, IntListTable, IntPairMap, IntVec } from "./int-vec.js";
 import { type LrGrammar, NO_SYMBOL } from "./lr-grammar.js";
 
 /** An LR(0) automaton. Arrays are owned by it. */
@@ -31,14 +31,6 @@ export interface Lr0Automaton {
   kernel(s: number): Int32Array;
   /** The closure (kernel and predicted items) of state `s`, computed on demand. */
   closure(s: number): number[];
-}
-
-/** Growable scratch buffer: `ensure(buf, n)` returns `buf` or a larger copy. */
-function ensure(buf: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
-  if (n <= buf.length) return buf;
-  const next = new Int32Array(Math.max(n, 2 * buf.length));
-  next.set(buf);
-  return next;
 }
 
 /** Builds the LR(0) automaton; throws GrammarError past `maxStates` states. */
@@ -90,7 +82,7 @@ export function buildLr0Automaton(g: LrGrammar, maxStates: number): Lr0Automaton
   let total = 0;
   const count = (sym: number): void => {
     if (fill[sym] === 0) {
-      touched = ensure(touched, numTouched + 1);
+      touched = grownTo(touched, numTouched + 1);
       touched[numTouched++] = sym;
     }
     fill[sym] = (fill[sym] as number) + 1;
@@ -110,7 +102,7 @@ export function buildLr0Automaton(g: LrGrammar, maxStates: number): Lr0Automaton
     total = 0;
     eachSuccessor(n, count);
     touched.subarray(0, numTouched).sort();
-    grouped = ensure(grouped, total);
+    grouped = grownTo(grouped, total);
     let at = 0;
     for (let k = 0; k < numTouched; k++) {
       const sym = touched[k] as number;
