@@ -169,11 +169,14 @@ interface Lookbacks {
   readonly trans: Int32Array;
 }
 
-/** Follow sets of the nonterminal transitions and the lookback lists of reductions. */
-function followSets(g: LrGrammar, lr0: Lr0Automaton): { sets: Uint32Array; lookback: Lookbacks } {
+/**
+ * Read sets of the nonterminal transitions (before closure): the atoms shifted right after each
+ * one, end of input after the start symbol; returns the `reads` edges (to the nullable
+ * nonterminal transitions that follow).
+ */
+function directReads(g: LrGrammar, lr0: Lr0Automaton, sets: Uint32Array): Edges {
   const words = g.words;
   const count = lr0.ntSym.length;
-  const sets = new Uint32Array(count * words);
   const src = new IntVec(1024);
   const dst = new IntVec(1024);
   for (let x = 0; x < count; x++) {
@@ -189,9 +192,17 @@ function followSets(g: LrGrammar, lr0: Lr0Automaton): { sets: Uint32Array; lookb
   // The augmented start: end of input follows `start` in state 0.
   const x0 = lr0.ntIndex.get(0, (g.prodRhs[0] as readonly number[])[0] as number);
   if (x0 >= 0) setBit(sets, x0 * words, g.eof);
-  digraph(count, edgesOf(count, src.length, src.data, dst.data), sets, words);
-  src.length = 0;
-  dst.length = 0;
+  return edgesOf(count, src.length, src.data, dst.data);
+}
+
+/** Follow sets of the nonterminal transitions and the lookback lists of reductions. */
+function followSets(g: LrGrammar, lr0: Lr0Automaton): { sets: Uint32Array; lookback: Lookbacks } {
+  const words = g.words;
+  const count = lr0.ntSym.length;
+  const sets = new Uint32Array(count * words);
+  digraph(count, directReads(g, lr0, sets), sets, words);
+  const src = new IntVec(1024);
+  const dst = new IntVec(1024);
   const lbState = new IntVec(1024);
   const lbProd = new IntVec(1024);
   const lbTrans = new IntVec(1024);
