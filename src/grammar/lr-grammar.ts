@@ -70,9 +70,10 @@ export function analyzeGrammar(cfg: ByteCfg): LrGrammar {
   const { first, nullable } = firstSets(prodLhs, prodRhs, atoms, numNonterminals, words);
   const suffixFirst = new Uint32Array(numItems * words);
   const suffixNullable = new Uint8Array(numItems);
+  const acc = new Uint32Array(words);
   prodRhs.forEach((rhs, p) => {
     // Walk backwards: FIRST(rhs[d+1..]) for d = len-1 .. 0.
-    const acc = new Uint32Array(words);
+    acc.fill(0);
     let accNullable = true;
     for (let d = rhs.length - 1; d >= 0; d--) {
       const i = (itemBase[p] as number) + d;
@@ -81,8 +82,11 @@ export function analyzeGrammar(cfg: ByteCfg): LrGrammar {
       const sym = rhs[d] as number;
       if (isTerminal(sym)) {
         acc.fill(0);
-        for (const a of atoms.terminalAtoms[terminalOf(sym)] ?? [])
+        const atomList = atoms.terminalAtoms[terminalOf(sym)] as Int32Array;
+        for (let k = 0; k < atomList.length; k++) {
+          const a = atomList[k] as number;
           acc[a >> 5] = (acc[a >> 5] as number) | (1 << (a & 31));
+        }
         accNullable = false;
       } else {
         if (!nullable[sym]) acc.fill(0);
@@ -131,7 +135,9 @@ function firstSets(
       let allNullable = true;
       for (const sym of rhs) {
         if (isTerminal(sym)) {
-          for (const a of atoms.terminalAtoms[terminalOf(sym)] ?? []) {
+          const atomList = atoms.terminalAtoms[terminalOf(sym)] as Int32Array;
+          for (let k = 0; k < atomList.length; k++) {
+            const a = atomList[k] as number;
             const w = lhs * words + (a >> 5);
             const v = ((first[w] as number) | (1 << (a & 31))) >>> 0;
             if (v !== first[w]) {
