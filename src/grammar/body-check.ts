@@ -7,10 +7,12 @@
  * bytes that the DPDA and the automaton treat alike; body-explore.ts) and compares them with
  * automaton states. Under a length bound the configuration takes the automaton's steps for a
  * number of characters and then refuses all but `"`: the check counts those characters, and the
- * slice keeps only the tokens that fit (body-slice-counted.ts). Results are remembered across
- * walk phases, keyed by the stack entries each configuration's future read: a configuration an
- * earlier check proved is not explored again, so checks of new keys, new nestings or the next
- * character under a bound stop where they meet known ground.
+ * slice keeps only the tokens that fit (body-slice-counted.ts). A bound too far ahead to count
+ * gives a lower bound: the slice decides the tokens that fit in it and the walk the longer ones
+ * (`levelsExact` false). Exact results are remembered across walk phases, keyed by the stack
+ * entries each configuration's future read: a configuration an earlier check proved is not
+ * explored again, so checks of new keys, new nestings or the next character under a bound stop
+ * where they meet known ground.
  */
 
 import {

@@ -15,15 +15,16 @@ import { Trans, type WalkConfigs } from "./walk-configs.js";
 /** Characters left to a configuration that simulates a body without bound. */
 export const UNBOUNDED = Number.POSITIVE_INFINITY;
 /**
- * Most characters a bound may lie ahead for the check to count them. Exploring costs one to two
- * milliseconds per character the first time a grammar meets a bound (later checks find every
- * level remembered), so farther bounds are left to the plain walk.
+ * Most characters a bound may lie ahead for the check to count them. Exploring costs about half
+ * a millisecond per character the first time a grammar meets a bound (later checks find every
+ * level remembered); farther bounds get a lower bound instead ({@link LOWER_BOUND_LEVELS}).
  */
 export const MAX_LEVELS = 24;
 /**
  * Characters a check explores when a bound lies beyond {@link MAX_LEVELS} (or there is none but
  * the configurations never repeat): it then proves only that every path takes at least that
- * many, and the walk decides longer tokens itself (few tokens are longer).
+ * many, and the walk decides longer tokens itself (1,312 of Llama-3's tokens are longer than 16
+ * bytes, on 6 % of its trie's nodes). Lower bounds are not remembered: each check explores anew.
  */
 export const LOWER_BOUND_LEVELS = 16;
 
