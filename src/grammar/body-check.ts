@@ -167,11 +167,11 @@ export class BodyChecker {
   /**
    * The characters configuration `root` may still take while stepping like `body` (from its
    * state `q0`) on every byte but `"` (a lower bound, as {@link atLeast}, when the bound is too
-   * far ahead to count; such results are not remembered), or -1 when it does not. A configuration an earlier check
-   * already proved (same entries read, same body state) is not explored again; on success every
-   * explored configuration is remembered, keyed by the entries its own future read, so the next
-   * check meeting it (another key, another nesting, the next character under a length bound)
-   * stops there.
+   * far ahead to count; such results are not remembered), or -1 when it does not. A
+   * configuration an earlier check already proved (same entries read, same body state) is not
+   * explored again; on success every explored configuration is remembered, keyed by the entries
+   * its own future read, so the next check meeting it (another key, another nesting, the next
+   * character under a length bound) stops there.
    */
   private simulates(root: number, body: BodyAutomaton, q0 = 0): number {
     if (this.refutedCheaply(root, body, q0)) return -1;

@@ -11,6 +11,27 @@ export function grownTo(buf: Int32Array<ArrayBuffer>, n: number): Int32Array<Arr
   return next;
 }
 
+/** Lists in CSR form: list `x` is `targets[start[x] .. start[x + 1])`. */
+export interface Csr {
+  readonly start: Int32Array;
+  readonly targets: Int32Array;
+}
+
+/** The pairs `src[i] → dst[i]` (`i < n`) as lists over sources `0 .. count)`, in pair order (a stable counting sort). */
+export function csrOf(count: number, n: number, src: Int32Array, dst: Int32Array): Csr {
+  const start = new Int32Array(count + 1);
+  for (let i = 0; i < n; i++) start[(src[i] as number) + 1] = (start[(src[i] as number) + 1] as number) + 1;
+  for (let x = 0; x < count; x++) start[x + 1] = (start[x + 1] as number) + (start[x] as number);
+  const next = start.slice(0, count);
+  const targets = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = src[i] as number;
+    targets[next[x] as number] = dst[i] as number;
+    next[x] = (next[x] as number) + 1;
+  }
+  return { start, targets };
+}
+
 /** A growable Int32Array; `data` is valid up to `length` and is replaced when it grows. */
 export class IntVec {
   data: Int32Array;

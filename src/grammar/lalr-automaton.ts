@@ -8,38 +8,17 @@
  * are one pass of the digraph algorithm (strongly connected components share one set).
  */
 
-import { IntVec } from "./int-vec.js";
+import { type Csr, csrOf, IntVec } from "./int-vec.js";
 import type { LrAutomaton } from "./lr-automaton.js";
 import { describeLrConflict, type LrConflict } from "./lr-conflicts.js";
 import type { LrGrammar } from "./lr-grammar.js";
 import { buildLr0Automaton, type Lr0Automaton } from "./lr0-automaton.js";
 
-/** Edge lists in CSR form: node `x`'s targets are `targets[start[x] .. start[x + 1])`. */
-interface Edges {
-  readonly start: Int32Array;
-  readonly targets: Int32Array;
-}
-
-/** The edges `src[i] → dst[i]` (`i < n`) over nodes `0 .. count)`, grouped by source (order kept). */
-function edgesOf(count: number, n: number, src: Int32Array, dst: Int32Array): Edges {
-  const start = new Int32Array(count + 1);
-  for (let i = 0; i < n; i++) start[(src[i] as number) + 1] = (start[(src[i] as number) + 1] as number) + 1;
-  for (let x = 0; x < count; x++) start[x + 1] = (start[x + 1] as number) + (start[x] as number);
-  const next = start.slice(0, count);
-  const targets = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = src[i] as number;
-    targets[next[x] as number] = dst[i] as number;
-    next[x] = (next[x] as number) + 1;
-  }
-  return { start, targets };
-}
-
 /**
  * The digraph algorithm: `sets[x] |= sets[y]` for every y reachable from x over `edges`, one
  * union per strongly connected component. Iterative (no recursion depth limit).
  */
-function digraph(count: number, edges: Edges, sets: Uint32Array, words: number): void {
+function digraph(count: number, edges: Csr, sets: Uint32Array, words: number): void {
   const depth = new Int32Array(count);
   const pushedAt = new Int32Array(count);
   const stack: number[] = [];
@@ -174,7 +153,7 @@ interface Lookbacks {
  * one, end of input after the start symbol; returns the `reads` edges (to the nullable
  * nonterminal transitions that follow).
  */
-function directReads(g: LrGrammar, lr0: Lr0Automaton, sets: Uint32Array): Edges {
+function directReads(g: LrGrammar, lr0: Lr0Automaton, sets: Uint32Array): Csr {
   const words = g.words;
   const count = lr0.ntSym.length;
   const src = new IntVec(1024);
@@ -190,9 +169,9 @@ function directReads(g: LrGrammar, lr0: Lr0Automaton, sets: Uint32Array): Edges 
       }
   }
   // The augmented start: end of input follows `start` in state 0.
-  const x0 = lr0.ntIndex.get(0, (g.prodRhs[0] as readonly number[])[0] as number);
+  const x0 = lr0.ntIndex(0, (g.prodRhs[0] as readonly number[])[0] as number);
   if (x0 >= 0) setBit(sets, x0 * words, g.eof);
-  return edgesOf(count, src.length, src.data, dst.data);
+  return csrOf(count, src.length, src.data, dst.data);
 }
 
 /** Follow sets of the nonterminal transitions and the lookback lists of reductions. */
@@ -210,7 +189,7 @@ function followSets(g: LrGrammar, lr0: Lr0Automaton): { sets: Uint32Array; lookb
   const onStep = (s: number, item: number) => {
     const a = g.nextSym[item] as number;
     if (a < 0 || !g.suffixNullable[item]) return;
-    const x = lr0.ntIndex.get(s, a);
+    const x = lr0.ntIndex(s, a);
     if (x >= 0) {
       src.push(x);
       dst.push(y);
@@ -227,7 +206,7 @@ function followSets(g: LrGrammar, lr0: Lr0Automaton): { sets: Uint32Array; lookb
       }
     }
   }
-  digraph(count, edgesOf(count, src.length, src.data, dst.data), sets, words);
+  digraph(count, csrOf(count, src.length, src.data, dst.data), sets, words);
   return { sets, lookback: groupLookbacks(g, lr0.numStates, lbState, lbProd, lbTrans) };
 }
 
@@ -242,10 +221,10 @@ function groupLookbacks(
   const n = state.length;
   const index = new Int32Array(n);
   for (let i = 0; i < n; i++) index[i] = i;
-  const byProd = edgesOf(g.prodRhs.length, n, prod.data, index).targets;
+  const byProd = csrOf(g.prodRhs.length, n, prod.data, index).targets;
   const stateByProd = new Int32Array(n);
   for (let i = 0; i < n; i++) stateByProd[i] = state.data[byProd[i] as number] as number;
-  const { start, targets } = edgesOf(numStates, n, stateByProd, byProd);
+  const { start, targets } = csrOf(numStates, n, stateByProd, byProd);
   const p = new Int32Array(n);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {

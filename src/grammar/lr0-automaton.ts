@@ -25,8 +25,8 @@ export interface Lr0Automaton {
   readonly ntStart: Int32Array;
   readonly ntSym: Int32Array;
   readonly ntFrom: Int32Array;
-  /** Number of the transition (state, nt), or -1. */
-  readonly ntIndex: IntPairMap;
+  /** Number of the transition (state, nt), or -1 (a search among the state's own). */
+  ntIndex(state: number, nt: number): number;
   /** Sorted kernel items of state `s` (a view of the pool). */
   kernel(s: number): Int32Array;
   /** The closure (kernel and predicted items) of state `s`, computed on demand. */
@@ -35,8 +35,8 @@ export interface Lr0Automaton {
 
 /** Builds the LR(0) automaton; throws GrammarError past `maxStates` states. */
 export function buildLr0Automaton(g: LrGrammar, maxStates: number): Lr0Automaton {
-  const numSyms = g.numCols + g.numNonterminals;
   const closures = new ClosureBuilder(g);
+  const groups = new SuccessorGroups(g);
   const pool = new IntVec(1024);
   const kernelStart = new IntVec(256);
   kernelStart.push(0);
@@ -52,110 +52,146 @@ export function buildLr0Automaton(g: LrGrammar, maxStates: number): Lr0Automaton
     table.add(s, items, from, to);
     return s;
   };
-  // Per symbol: count of successor items, then the next free slot of its group in `grouped`.
-  const fill = new Int32Array(numSyms);
-  let touched = new Int32Array(64);
-  let grouped = new Int32Array(256);
-  const shiftSym = new IntVec(1024);
-  const shiftTo = new IntVec(1024);
-  const shiftStart = new IntVec(256);
-  const ntStart = new IntVec(256);
-  const ntSym = new IntVec(256);
-  const ntFrom = new IntVec(256);
+  const shifts = { from: new IntVec(1024), sym: new IntVec(1024), to: new IntVec(1024) };
+  const nts = { start: new IntVec(256), sym: new IntVec(256), from: new IntVec(256) };
   const gotos = new IntPairMap(1024);
-  const ntIndex = new IntPairMap(1024);
-  /** Calls `visit(sym, item + 1)` for each successor item of the closure `scratch[0 .. n)`. */
-  const eachSuccessor = (n: number, visit: (sym: number, next: number) => void): void => {
-    const scratch = closures.scratch;
-    for (let i = 0; i < n; i++) {
-      const item = scratch[i] as number;
-      const x = g.nextSym[item] as number;
-      if (x === NO_SYMBOL) continue;
-      if (x >= 0) visit(g.numCols + x, item + 1);
-      else {
-        const atoms = g.atoms.terminalAtoms[-x - 1] as Int32Array;
-        for (let k = 0; k < atoms.length; k++) visit(atoms[k] as number, item + 1);
-      }
-    }
-  };
-  let numTouched = 0;
-  let total = 0;
-  const count = (sym: number): void => {
-    if (fill[sym] === 0) {
-      touched = grownTo(touched, numTouched + 1);
-      touched[numTouched++] = sym;
-    }
-    fill[sym] = (fill[sym] as number) + 1;
-    total++;
-  };
-  const place = (sym: number, next: number): void => {
-    const at = fill[sym] as number;
-    grouped[at] = next;
-    fill[sym] = at + 1;
-  };
   intern(Int32Array.of(0), 0, 1);
   for (let s = 0; s < kernelStart.length - 1; s++) {
     const n = closures.closureOf(pool.data, kernelStart.data[s] as number, kernelStart.data[s + 1] as number);
-    // Sorted closure → each symbol's group comes out sorted (the distribution below is stable).
-    closures.scratch.subarray(0, n).sort();
-    numTouched = 0;
-    total = 0;
-    eachSuccessor(n, count);
-    touched.subarray(0, numTouched).sort();
-    grouped = grownTo(grouped, total);
-    let at = 0;
-    for (let k = 0; k < numTouched; k++) {
-      const sym = touched[k] as number;
-      const c = fill[sym] as number;
-      fill[sym] = at;
-      at += c;
-    }
-    eachSuccessor(n, place);
-    // `fill[sym]` is now the end of the group; groups are consecutive in `touched` order.
-    shiftStart.push(shiftSym.length);
-    ntStart.push(ntSym.length);
-    let from = 0;
-    for (let k = 0; k < numTouched; k++) {
-      const sym = touched[k] as number;
-      const to = fill[sym] as number;
-      fill[sym] = 0;
-      const t = intern(grouped, from, to);
-      from = to;
+    const numGroups = groups.group(closures.scratch, n);
+    nts.start.push(nts.sym.length);
+    for (let k = 0; k < numGroups; k++) {
+      const sym = groups.symbols[k] as number;
+      const t = intern(groups.items, groups.start(k), groups.end(k));
       if (sym < g.numCols) {
-        shiftSym.push(sym);
-        shiftTo.push(t);
+        shifts.from.push(s);
+        shifts.sym.push(sym);
+        shifts.to.push(t);
       } else {
-        ntIndex.set(s, sym - g.numCols, ntSym.length);
         gotos.set(s, sym - g.numCols, t);
-        ntSym.push(sym - g.numCols);
-        ntFrom.push(s);
+        nts.sym.push(sym - g.numCols);
+        nts.from.push(s);
       }
     }
   }
   const numStates = kernelStart.length - 1;
-  shiftStart.push(shiftSym.length);
-  ntStart.push(ntSym.length);
+  nts.start.push(nts.sym.length);
   const shift = new Int32Array(numStates * g.numCols).fill(-1);
-  for (let s = 0; s < numStates; s++)
-    for (let k = shiftStart.data[s] as number; k < (shiftStart.data[s + 1] as number); k++)
-      shift[s * g.numCols + (shiftSym.data[k] as number)] = shiftTo.data[k] as number;
+  for (let k = 0; k < shifts.from.length; k++)
+    shift[(shifts.from.data[k] as number) * g.numCols + (shifts.sym.data[k] as number)] = shifts.to.data[
+      k
+    ] as number;
   const kernelItems = pool.toArray();
   const starts = kernelStart.toArray();
   const kernel = (s: number) => kernelItems.subarray(starts[s], starts[s + 1]);
+  const ntStart = nts.start.toArray();
+  const ntSym = nts.sym.toArray();
   return {
     numStates,
     shift,
     gotos,
-    ntStart: ntStart.toArray(),
-    ntSym: ntSym.toArray(),
-    ntFrom: ntFrom.toArray(),
-    ntIndex,
+    ntStart,
+    ntSym,
+    ntFrom: nts.from.toArray(),
+    ntIndex: (state, nt) => searchSorted(ntSym, ntStart[state] as number, ntStart[state + 1] as number, nt),
     kernel,
     closure: (s) => {
       const k = kernel(s);
       return Array.from(closures.scratch.subarray(0, closures.closureOf(k, 0, k.length)));
     },
   };
+}
+
+/** Index of `v` in the ascending `xs[from .. to)`, or -1. */
+function searchSorted(xs: Int32Array, from: number, to: number, v: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const x = xs[mid] as number;
+    if (x === v) return mid;
+    if (x < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
+}
+
+/**
+ * The successor kernels of a closure, by symbol (atoms as their column, nonterminal `nt` as
+ * `numCols + nt`): a counting sort of the items after the dot, symbols ascending, each group's
+ * items ascending.
+ */
+class SuccessorGroups {
+  /** Symbols of the last grouping, ascending. */
+  symbols = new Int32Array(64);
+  /** Their items, group after group. */
+  items = new Int32Array(256);
+  /** Per symbol of the last grouping: count of items, then the next free slot, then the end of its group. */
+  private readonly fill: Int32Array;
+  private numGroups = 0;
+  private total = 0;
+
+  constructor(private readonly g: LrGrammar) {
+    this.fill = new Int32Array(g.numCols + g.numNonterminals);
+  }
+
+  /** Groups the successors of the closure `closure[0 .. n)` (sorted in place); returns the number of groups. */
+  group(closure: Int32Array, n: number): number {
+    // A sorted closure makes each group come out sorted (the distribution is stable).
+    closure.subarray(0, n).sort();
+    for (let k = 0; k < this.numGroups; k++) this.fill[this.symbols[k] as number] = 0;
+    this.numGroups = 0;
+    this.total = 0;
+    this.eachSuccessor(closure, n, true);
+    this.symbols.subarray(0, this.numGroups).sort();
+    this.items = grownTo(this.items, this.total);
+    let at = 0;
+    for (let k = 0; k < this.numGroups; k++) {
+      const sym = this.symbols[k] as number;
+      const c = this.fill[sym] as number;
+      this.fill[sym] = at;
+      at += c;
+    }
+    this.eachSuccessor(closure, n, false);
+    return this.numGroups;
+  }
+
+  /** Start of group `k` in {@link items}. */
+  start(k: number): number {
+    return k === 0 ? 0 : (this.fill[this.symbols[k - 1] as number] as number);
+  }
+
+  /** End of group `k` in {@link items}. */
+  end(k: number): number {
+    return this.fill[this.symbols[k] as number] as number;
+  }
+
+  /** Counts (`counting`) or places each successor item `item + 1` under its symbol. */
+  private eachSuccessor(closure: Int32Array, n: number, counting: boolean): void {
+    const g = this.g;
+    for (let i = 0; i < n; i++) {
+      const item = closure[i] as number;
+      const x = g.nextSym[item] as number;
+      if (x === NO_SYMBOL) continue;
+      if (x >= 0) this.add(g.numCols + x, item + 1, counting);
+      else {
+        const atoms = g.atoms.terminalAtoms[-x - 1] as Int32Array;
+        for (let k = 0; k < atoms.length; k++) this.add(atoms[k] as number, item + 1, counting);
+      }
+    }
+  }
+
+  private add(sym: number, next: number, counting: boolean): void {
+    const at = this.fill[sym] as number;
+    if (counting) {
+      if (at === 0) {
+        this.symbols = grownTo(this.symbols, this.numGroups + 1);
+        this.symbols[this.numGroups++] = sym;
+      }
+      this.total++;
+    } else this.items[at] = next;
+    this.fill[sym] = at + 1;
+  }
 }
 
 /** LR(0) closures into a shared scratch buffer. */

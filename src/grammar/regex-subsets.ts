@@ -6,7 +6,7 @@
 
 import type { DfaEdge } from "./char-dfa.js";
 import type { CodePointRange } from "./grammar-ast.js";
-import { grownTo, IntListTable, IntVec } from "./int-vec.js";
+import { csrOf, grownTo, IntListTable, IntVec } from "./int-vec.js";
 
 /** An NFA edge: code point ranges to a state. */
 export interface NfaEdge {
@@ -84,11 +84,11 @@ export class SubsetBuilder {
   readonly pool = new IntVec(1024);
   readonly starts = new IntVec(256);
   private readonly table = new IntListTable();
-  // Scratch of `moves`: the state's edges, breakpoints, and per interval its targets (CSR).
+  // Scratch of `moves`: the state's edges, their breakpoints, and (interval, target) pairs.
   private edges = new Int32Array(64);
   private points = new Int32Array(64);
-  private count = new Int32Array(64);
-  private targets = new Int32Array(64);
+  private pairInterval = new Int32Array(64);
+  private pairTarget = new Int32Array(64);
 
   constructor(
     private readonly nfa: FlatNfa,
@@ -145,24 +145,27 @@ export class SubsetBuilder {
     return id;
   }
 
-  /** The edges of DFA state `d`, ascending (interns the states they reach). */
-  moves(d: number): DfaEdge[] {
+  /** Writes the NFA edges of DFA state `d`'s NFA states into `edges`; returns their number. */
+  private gatherEdges(d: number): number {
     const { nfa } = this;
-    const lo = this.starts.data[d] as number;
-    const hi = this.starts.data[d + 1] as number;
     let numEdges = 0;
-    for (let i = lo; i < hi; i++) {
+    for (let i = this.starts.data[d] as number; i < (this.starts.data[d + 1] as number); i++) {
       const s = this.pool.data[i] as number;
       const a = nfa.edgeStart[s] as number;
       const b = nfa.edgeStart[s + 1] as number;
       this.edges = grownTo(this.edges, numEdges + b - a);
       for (let e = a; e < b; e++) this.edges[numEdges++] = e;
     }
-    const edges = this.edges;
+    return numEdges;
+  }
+
+  /** Writes the sorted distinct breakpoints (`lo`, `hi + 1`) of `edges[0 .. numEdges)` into `points`; returns their number. */
+  private breakpoints(numEdges: number): number {
+    const { nfa } = this;
     this.points = grownTo(this.points, 2 * numEdges);
     const points = this.points;
     for (let k = 0; k < numEdges; k++) {
-      const e = edges[k] as number;
+      const e = this.edges[k] as number;
       points[2 * k] = nfa.edgeLo[e] as number;
       points[2 * k + 1] = (nfa.edgeHi[e] as number) + 1;
     }
@@ -170,36 +173,35 @@ export class SubsetBuilder {
     let numPoints = 0;
     for (let k = 0; k < 2 * numEdges; k++)
       if (numPoints === 0 || points[numPoints - 1] !== points[k]) points[numPoints++] = points[k] as number;
-    // Interval j is [points[j], points[j + 1] - 1]; count, then list, the targets covering it.
+    return numPoints;
+  }
+
+  /** The edges of DFA state `d`, ascending (interns the states they reach). */
+  moves(d: number): DfaEdge[] {
+    const { nfa } = this;
+    const numEdges = this.gatherEdges(d);
+    const numPoints = this.breakpoints(numEdges);
+    const { edges, points } = this;
+    // Interval j is [points[j], points[j + 1] - 1]: a pair (j, target) for each interval an edge
+    // covers, then the targets grouped by interval.
     const numIntervals = Math.max(0, numPoints - 1);
-    this.count = grownTo(this.count, numIntervals + 1);
-    const count = this.count;
-    count.fill(0, 0, numIntervals + 1);
-    let total = 0;
+    let numPairs = 0;
     for (let k = 0; k < numEdges; k++) {
       const e = edges[k] as number;
+      const j0 = lowerBound(points, numPoints, nfa.edgeLo[e] as number);
       const j1 = lowerBound(points, numPoints, (nfa.edgeHi[e] as number) + 1);
-      for (let j = lowerBound(points, numPoints, nfa.edgeLo[e] as number); j < j1; j++) {
-        count[j + 1] = (count[j + 1] as number) + 1;
-        total++;
+      this.pairInterval = grownTo(this.pairInterval, numPairs + j1 - j0);
+      this.pairTarget = grownTo(this.pairTarget, numPairs + j1 - j0);
+      for (let j = j0; j < j1; j++) {
+        this.pairInterval[numPairs] = j;
+        this.pairTarget[numPairs++] = nfa.edgeTo[e] as number;
       }
     }
-    for (let j = 0; j < numIntervals; j++) count[j + 1] = (count[j + 1] as number) + (count[j] as number);
-    this.targets = grownTo(this.targets, total);
-    const targets = this.targets;
-    const next = count.slice(0, numIntervals);
-    for (let k = 0; k < numEdges; k++) {
-      const e = edges[k] as number;
-      const j1 = lowerBound(points, numPoints, (nfa.edgeHi[e] as number) + 1);
-      for (let j = lowerBound(points, numPoints, nfa.edgeLo[e] as number); j < j1; j++) {
-        targets[next[j] as number] = nfa.edgeTo[e] as number;
-        next[j] = (next[j] as number) + 1;
-      }
-    }
+    const { start, targets } = csrOf(numIntervals, numPairs, this.pairInterval, this.pairTarget);
     const out: DfaEdge[] = [];
     for (let j = 0; j < numIntervals; j++) {
-      const a = count[j] as number;
-      const b = count[j + 1] as number;
+      const a = start[j] as number;
+      const b = start[j + 1] as number;
       if (a === b) continue;
       const to = this.intern(targets, a, b);
       out.push({ lo: points[j] as number, hi: (points[j + 1] as number) - 1, to });
