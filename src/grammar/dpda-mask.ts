@@ -21,7 +21,9 @@ import { writeBodySlice } from "./body-slice-counted.js";
 import type { Dpda } from "./dpda.js";
 import type { DpdaStack } from "./dpda-stack.js";
 import { setBit, TrieWalk } from "./dpda-trie-walk.js";
-import { type MaskCache, type PackedRow, packRow, unpackRow } from "./mask-cache.js";
+import { IntVec } from "./int-vec.js";
+import type { MaskCache } from "./mask-cache.js";
+import { MaskRows } from "./mask-rows.js";
 import type { VocabTrie } from "./vocab-trie.js";
 
 /** Bytes every string body accepts between characters (the cheap filter of a body check). */
@@ -29,9 +31,12 @@ const PROBE_BYTES = Uint8Array.from("a0Z{:, }q", (ch) => ch.charCodeAt(0));
 
 /** Tokens decided from the top entries alone, and the trie nodes left to walk with the full stack. */
 interface PartialMask {
-  readonly row: PackedRow;
-  readonly uncertain: Int32Array;
-  /** Trie nodes under `uncertain`. */
+  /** Its row in the walker's `partialRows`. */
+  readonly row: number;
+  /** The uncertain trie nodes: `partialNodes[uncertainStart .. uncertainEnd)`. */
+  readonly uncertainStart: number;
+  readonly uncertainEnd: number;
+  /** Trie nodes in the subtrees of the uncertain nodes. */
   readonly uncertainNodes: number;
   /** End of input: 1 accept, 0 reject, -1 depends on deeper entries. */
   readonly eos: number;
@@ -44,7 +49,8 @@ interface PartialMask {
 /** Masks of one compiled grammar: the trie walk plus the partial-mask cache (single-threaded). */
 export class DpdaMaskWalker extends TrieWalk {
   private readonly partials = new Map<string, PartialMask>();
-  private partialWords = 0;
+  private readonly partialRows: MaskRows;
+  private readonly partialNodes = new IntVec(256);
   /** The row a partial walk writes, before it is packed. */
   private readonly partialScratch: Int32Array;
 
@@ -61,6 +67,7 @@ export class DpdaMaskWalker extends TrieWalk {
   ) {
     super(trie, dpda, rowCap);
     this.partialScratch = new Int32Array(trie.wordsPerRow);
+    this.partialRows = new MaskRows(trie.wordsPerRow);
   }
 
   /**
@@ -79,10 +86,11 @@ export class DpdaMaskWalker extends TrieWalk {
     st.resetWatermarks();
     let accepting: boolean;
     if (partial) {
-      unpackRow(partial.row, mask, offset, this.trie.wordsPerRow);
+      this.partialRows.write(partial.row, mask, offset);
       cfgs.lowWater = sp0 - 1 - partial.depthRead;
       cfgs.highWater = sp0 + partial.growth;
-      for (const u of partial.uncertain) this.walkFrom(root, u, mask, offset);
+      for (let k = partial.uncertainStart; k < partial.uncertainEnd; k++)
+        this.walkFrom(root, this.partialNodes.data[k] as number, mask, offset);
       accepting = partial.eos === -1 ? st.isAccepting() : partial.eos === 1;
     } else {
       mask.fill(0, offset, offset + this.trie.wordsPerRow);
@@ -150,7 +158,8 @@ export class DpdaMaskWalker extends TrieWalk {
     const key = `${depth}:${st.stack.subarray(sp0 - depth, sp0).join(",")}`;
     const hit = this.partials.get(key);
     if (hit) return hit;
-    if (this.partialWords + this.trie.wordsPerRow > this.partialBudgetWords) return null;
+    if (this.partialRows.words + this.partialNodes.length + this.trie.wordsPerRow > this.partialBudgetWords)
+      return null;
     const bits = this.partialScratch;
     bits.fill(0);
     const base = sp0 - depth;
@@ -162,18 +171,22 @@ export class DpdaMaskWalker extends TrieWalk {
     st.resetWatermarks();
     const eos = st.acceptingAbove(base);
     if (cfgs.overflowed) return null;
-    const uncertain = this.uncertain.toArray();
+    const uncertainStart = this.partialNodes.length;
     let uncertainNodes = 0;
-    for (const u of uncertain) uncertainNodes += (this.trie.subtreeEnd[u] as number) - u;
+    for (let k = 0; k < this.uncertain.length; k++) {
+      const u = this.uncertain.data[k] as number;
+      this.partialNodes.push(u);
+      uncertainNodes += (this.trie.subtreeEnd[u] as number) - u;
+    }
     const p: PartialMask = {
-      row: packRow(bits),
-      uncertain,
+      row: this.partialRows.add(bits, 0),
+      uncertainStart,
+      uncertainEnd: this.partialNodes.length,
       uncertainNodes,
       eos,
       depthRead: sp0 - 1 - Math.min(cfgs.lowWater, st.lowWater),
       growth: cfgs.highWater - sp0,
     };
-    this.partialWords += p.row.words + p.uncertain.length;
     this.partials.set(key, p);
     return p;
   }

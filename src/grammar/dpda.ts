@@ -19,7 +19,7 @@
  */
 
 import { GrammarError } from "../errors.js";
-import { IntPairMap, IntVec, ShardedIntPairMap } from "./int-vec.js";
+import { IntPairMap, IntVec } from "./int-vec.js";
 import type { LrAutomaton } from "./lr-automaton.js";
 
 /** Node kinds of the guard decision trees. */
@@ -51,34 +51,37 @@ export class Dpda {
   private readonly prodLen: Int32Array;
   private readonly prodLhs: Int32Array;
   /**
-   * Decision tree root per (state, col), -1 until built: one row per state, allocated when its
-   * first tree is (walks meet a fraction of the states, and rows are per-grammar memory).
+   * Decision tree roots: state s's row (a tree per column, -1 until built) is
+   * `rootPool[rootRow[s] .. + numCols)`, appended when its first tree is built (walks meet a
+   * fraction of the states). One pool, not a row each: the tables grow while masks are being
+   * computed, where every new array buffer can cost a collector step.
    */
-  private readonly roots: (Int32Array | undefined)[];
+  private readonly rootRow: Int32Array;
+  private readonly rootPool: IntVec;
   /** Per node: kind and argument (branch: depth read; leaf: deepest depth its guard read). */
-  readonly nodeKind = new IntVec(1024);
-  readonly nodeDepth = new IntVec(1024);
+  readonly nodeKind: IntVec;
+  readonly nodeDepth: IntVec;
   /** Per node: edge id (EDGE leaves), fork id (FORK leaves), else -1. */
-  readonly nodeEdge = new IntVec(1024);
+  readonly nodeEdge: IntVec;
   /** Forks: edge ids `forkPool[forkStart[f] .. forkStart[f] + forkLen[f])`. */
   readonly forkStart = new IntVec(16);
   readonly forkLen = new IntVec(16);
   readonly forkPool = new IntVec(64);
   /** Every action of each conflicting table entry (`state * numCols + col`); null without conflicts. */
   private readonly alternatives: Map<number, Int32Array> | null;
-  private readonly children: ShardedIntPairMap;
+  private readonly children: IntPairMap;
   /** Edges: pop count, and push sequence `pushPool[pushStart[e] .. pushStart[e] + pushLen[e])` bottom-first. */
-  readonly edgePop = new IntVec(256);
-  readonly edgePushStart = new IntVec(256);
-  readonly edgePushLen = new IntVec(256);
-  readonly pushPool = new IntVec(1024);
+  readonly edgePop: IntVec;
+  readonly edgePushStart: IntVec;
+  readonly edgePushLen: IntVec;
+  readonly pushPool: IntVec;
   /** Scratch of the last simulation: guard reads, its edges (one, or a fork's), and a push sequence. */
   private readonly simReads = new IntVec(64);
   private readonly simEdges = new IntVec(8);
   private readonly simPush = new IntVec(64);
   /** Edges by (hash of pop and push, push length): the newest, then `edgeNextSame` links. */
-  private readonly edgeByHash = new IntPairMap(256);
-  private readonly edgeNextSame = new IntVec(256);
+  private readonly edgeByHash: IntPairMap;
+  private readonly edgeNextSame: IntVec;
 
   /**
    * Per state: the production it reduces by default (its only action on every column), else -1.
@@ -104,9 +107,21 @@ export class Dpda {
     this.numNonterminals = g.numNonterminals;
     this.prodLen = Int32Array.from(g.prodRhs, (r) => r.length);
     this.prodLhs = g.prodLhs;
-    this.roots = new Array<Int32Array | undefined>(lr.numStates).fill(undefined);
-    // Sized for a typical lazily built tree (a few guard nodes per state), so it rarely regrows.
-    this.children = new ShardedIntPairMap(Math.max(1024, lr.numStates * 4));
+    // Sized up front for a typical lazily built tree (a few guard nodes per state), so the
+    // tables seldom grow during masks.
+    const hint = Math.min(Math.max(1024, lr.numStates * 2), 1 << 15);
+    this.rootRow = new Int32Array(lr.numStates).fill(-1);
+    this.rootPool = new IntVec(Math.min(lr.numStates, 64) * this.numCols);
+    this.nodeKind = new IntVec(hint);
+    this.nodeDepth = new IntVec(hint);
+    this.nodeEdge = new IntVec(hint);
+    this.children = new IntPairMap(hint);
+    this.edgePop = new IntVec(hint >> 1);
+    this.edgePushStart = new IntVec(hint >> 1);
+    this.edgePushLen = new IntVec(hint >> 1);
+    this.edgeNextSame = new IntVec(hint >> 1);
+    this.edgeByHash = new IntPairMap(hint >> 1);
+    this.pushPool = new IntVec(hint);
     this.alternatives = conflictAlternatives(lr);
     this.defaultReduce = eager ? defaultReductions(lr) : new Int32Array(lr.numStates).fill(-1);
   }
@@ -135,8 +150,8 @@ export class Dpda {
    * `base` is unknown: used for context-independent precomputation).
    */
   select(stack: Int32Array, sp: number, col: number, base = 0): number {
-    const row = this.roots[stack[sp - 1] as number];
-    let node = row === undefined ? -1 : (row[col] as number);
+    const row = this.rootRow[stack[sp - 1] as number] as number;
+    let node = row < 0 ? -1 : (this.rootPool.data[row + col] as number);
     const kinds = this.nodeKind.data;
     while (node >= 0 && kinds[node] === NodeKind.BRANCH) {
       const idx = sp - 1 - (this.nodeDepth.data[node] as number);
@@ -379,15 +394,16 @@ export class Dpda {
   /** Inserts the last simulated path into the decision tree of (state, col); returns its leaf. */
   private insert(state: number, col: number, kind: number): number {
     const r = this.simReads;
-    let row = this.roots[state];
-    if (row === undefined) {
-      row = new Int32Array(this.numCols).fill(-1);
-      this.roots[state] = row;
+    let row = this.rootRow[state] as number;
+    if (row < 0) {
+      row = this.rootPool.length;
+      this.rootRow[state] = row;
+      for (let c = 0; c < this.numCols; c++) this.rootPool.push(-1);
     }
-    let node = row[col] as number;
+    let node = this.rootPool.data[row + col] as number;
     if (node < 0) {
       node = r.length === 0 ? this.leaf(kind) : this.newNode(NodeKind.BRANCH, r.data[0] as number, -1);
-      row[col] = node;
+      this.rootPool.data[row + col] = node;
     }
     for (let i = 0; i < r.length; i += 2) {
       const value = r.data[i + 1] as number;

@@ -19,6 +19,14 @@ import { type MatcherCore, replayByteHistory } from "./matcher-core.js";
 /** Most live stacks before a request moves to the Earley recogniser. */
 export const MAX_STACKS = 32;
 
+/** The row each further stack's mask is written to before the union (masks never nest). */
+let unionScratch = new Int32Array(0);
+
+function scratchRow(words: number): Int32Array {
+  if (unionScratch.length < words) unionScratch = new Int32Array(words);
+  return unionScratch;
+}
+
 /** GLR engine state of one request. */
 export class GlrCore implements MatcherCore {
   /** Live stacks (bottom first), pairwise distinct. */
@@ -28,9 +36,8 @@ export class GlrCore implements MatcherCore {
   private readonly entries: Uint8Array[] = [];
   /** Set once the stack count passed MAX_STACKS: the rest of the request runs on it. */
   private earley: MatcherCore | null = null;
-  /** Scratch stack for masks and acceptance, and a scratch mask row. */
+  /** Scratch stack for masks and acceptance. */
   private readonly scratch: DpdaStack;
-  private row: Int32Array | null = null;
 
   constructor(
     private readonly dpda: Dpda,
@@ -101,11 +108,10 @@ export class GlrCore implements MatcherCore {
     this.scratch.restore(this.stacks[0] as Int32Array);
     this.walker.fill(this.scratch, mask, offset, this.cache);
     for (let k = 1; k < this.stacks.length; k++) {
-      this.row ??= new Int32Array(words);
+      const row = scratchRow(words);
       this.scratch.restore(this.stacks[k] as Int32Array);
-      this.walker.fill(this.scratch, this.row, 0, this.cache);
-      for (let w = 0; w < words; w++)
-        mask[offset + w] = (mask[offset + w] as number) | (this.row[w] as number);
+      this.walker.fill(this.scratch, row, 0, this.cache);
+      for (let w = 0; w < words; w++) mask[offset + w] = (mask[offset + w] as number) | (row[w] as number);
     }
   }
 

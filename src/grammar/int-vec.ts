@@ -60,23 +60,20 @@ export class IntVec {
 
 /**
  * Map from pairs of non-negative int32 keys to non-negative int32 values; `get` misses give -1.
- * A slot is live when its stamp equals the current epoch, so `clear` costs O(1).
+ * A slot is live when its stamp equals the current epoch, so `clear` costs O(1). Slots are
+ * interleaved in one array (stamp, key a, key b, value): one allocation per growth, and a probe
+ * reads one cache line.
  */
 export class IntPairMap {
-  private keysA: Int32Array;
-  private keysB: Int32Array;
-  private vals: Int32Array;
-  private stamps: Int32Array;
+  private slots: Int32Array;
   private epoch = 1;
+  /** Slot count - 1 (a power of two minus one). */
   private mask: number;
   size = 0;
 
   constructor(capacity = 1024) {
     const cap = IntPairMap.slotsFor(capacity);
-    this.keysA = new Int32Array(cap);
-    this.keysB = new Int32Array(cap);
-    this.vals = new Int32Array(cap);
-    this.stamps = new Int32Array(cap);
+    this.slots = new Int32Array(cap * 4);
     this.mask = cap - 1;
   }
 
@@ -90,121 +87,77 @@ export class IntPairMap {
   clear(capacity = 1024): void {
     if (this.size === 0) return;
     this.size = 0;
-    if (this.keysA.length > capacity * 64) {
+    if (this.mask + 1 > capacity * 64) {
       const cap = IntPairMap.slotsFor(capacity);
-      this.keysA = new Int32Array(cap);
-      this.keysB = new Int32Array(cap);
-      this.vals = new Int32Array(cap);
-      this.stamps = new Int32Array(cap);
+      this.slots = new Int32Array(cap * 4);
       this.mask = cap - 1;
       this.epoch = 1;
     } else if (++this.epoch === 0x7fffffff) {
-      this.stamps.fill(0);
+      this.slots.fill(0);
       this.epoch = 1;
     }
   }
 
   /** The value of (a, b), or -1. */
   get(a: number, b: number): number {
-    const stamps = this.stamps;
+    const slots = this.slots;
     const epoch = this.epoch;
-    let i = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & this.mask;
+    const mask = this.mask;
+    let i = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & mask;
     for (;;) {
-      if (stamps[i] !== epoch) return -1;
-      if (this.keysA[i] === a && this.keysB[i] === b) return this.vals[i] as number;
-      i = (i + 1) & this.mask;
+      const k = i << 2;
+      if (slots[k] !== epoch) return -1;
+      if (slots[k + 1] === a && slots[k + 2] === b) return slots[k + 3] as number;
+      i = (i + 1) & mask;
     }
   }
 
   /** Sets (a, b) → v. */
   set(a: number, b: number, v: number): void {
-    if ((this.size + 1) * 2 > this.keysA.length) this.grow();
-    let i = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & this.mask;
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    const slots = this.slots;
+    const epoch = this.epoch;
+    const mask = this.mask;
+    let i = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & mask;
     for (;;) {
-      if (this.stamps[i] !== this.epoch) {
-        this.stamps[i] = this.epoch;
-        this.keysA[i] = a;
-        this.keysB[i] = b;
-        this.vals[i] = v;
+      const k = i << 2;
+      if (slots[k] !== epoch) {
+        slots[k] = epoch;
+        slots[k + 1] = a;
+        slots[k + 2] = b;
+        slots[k + 3] = v;
         this.size++;
         return;
       }
-      if (this.keysA[i] === a && this.keysB[i] === b) {
-        this.vals[i] = v;
+      if (slots[k + 1] === a && slots[k + 2] === b) {
+        slots[k + 3] = v;
         return;
       }
-      i = (i + 1) & this.mask;
+      i = (i + 1) & mask;
     }
   }
 
   private grow(): void {
-    const { keysA, keysB, vals, stamps, epoch } = this;
-    const cap = keysA.length * 2;
+    const { slots, epoch } = this;
+    const cap = (this.mask + 1) * 2;
     const mask = cap - 1;
-    const newA = new Int32Array(cap);
-    const newB = new Int32Array(cap);
-    const newVals = new Int32Array(cap);
-    const newStamps = new Int32Array(cap);
+    const next = new Int32Array(cap * 4);
     // Keys are distinct: each goes to the first free slot of its probe sequence.
-    for (let i = 0; i < keysA.length; i++) {
-      if (stamps[i] !== epoch) continue;
-      const a = keysA[i] as number;
-      const b = keysB[i] as number;
+    for (let k = 0; k < slots.length; k += 4) {
+      if (slots[k] !== epoch) continue;
+      const a = slots[k + 1] as number;
+      const b = slots[k + 2] as number;
       let j = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & mask;
-      while (newStamps[j] === 1) j = (j + 1) & mask;
-      newStamps[j] = 1;
-      newA[j] = a;
-      newB[j] = b;
-      newVals[j] = vals[i] as number;
+      while (next[j << 2] === 1) j = (j + 1) & mask;
+      const t = j << 2;
+      next[t] = 1;
+      next[t + 1] = a;
+      next[t + 2] = b;
+      next[t + 3] = slots[k + 3] as number;
     }
-    this.keysA = newA;
-    this.keysB = newB;
-    this.vals = newVals;
-    this.stamps = newStamps;
+    this.slots = next;
     this.epoch = 1;
     this.mask = mask;
-  }
-}
-
-/**
- * An IntPairMap split into shards by the first key, for maps that grow large while serving
- * (lazily built guard trees): each shard doubles on its own, so no single insertion rehashes
- * more than a shard's share of the entries.
- */
-export class ShardedIntPairMap {
-  /** Shards, created on their first insertion (small maps stay cheap to build). */
-  private readonly shards: (IntPairMap | null)[];
-  private readonly shardMask: number;
-  private readonly shardCapacity: number;
-
-  constructor(capacity = 1024, numShards = 64) {
-    this.shards = new Array<IntPairMap | null>(numShards).fill(null);
-    this.shardMask = numShards - 1;
-    this.shardCapacity = Math.ceil(capacity / numShards);
-  }
-
-  /** Number of entries. */
-  get size(): number {
-    let n = 0;
-    for (const s of this.shards) n += s?.size ?? 0;
-    return n;
-  }
-
-  /** The value of (a, b), or -1. */
-  get(a: number, b: number): number {
-    const shard = this.shards[a & this.shardMask];
-    return shard ? shard.get(a, b) : -1;
-  }
-
-  /** Sets (a, b) → v. */
-  set(a: number, b: number, v: number): void {
-    const k = a & this.shardMask;
-    let shard = this.shards[k];
-    if (!shard) {
-      shard = new IntPairMap(this.shardCapacity);
-      this.shards[k] = shard;
-    }
-    shard.set(a, b, v);
   }
 }
 
