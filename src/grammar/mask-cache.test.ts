@@ -19,7 +19,7 @@ describe("packed mask rows", () => {
         const before = rows.size;
         const id = rows.add(batch, words);
         const nonzero = row.filter((v) => v !== 0).length;
-        if (rows.size > before) expectedWords += 2 * nonzero >= words ? words : 2 * nonzero;
+        if (rows.size > before) expectedWords += Math.min(2 * nonzero, words);
         stored.push({ id, row: row.slice() });
         // The stored row is a copy: changing the source afterwards does not change it.
         batch.fill(7);
