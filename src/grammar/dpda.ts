@@ -20,6 +20,7 @@
 
 import { GrammarError } from "../errors.js";
 import { IntPairMap, IntVec } from "./int-vec.js";
+import { ChunkedRows, ShardedIntPairMap } from "./lazy-tables.js";
 import type { LrAutomaton } from "./lr-automaton.js";
 
 /** Node kinds of the guard decision trees. */
@@ -51,13 +52,11 @@ export class Dpda {
   private readonly prodLen: Int32Array;
   private readonly prodLhs: Int32Array;
   /**
-   * Decision tree roots: state s's row (a tree per column, -1 until built) is
-   * `rootPool[rootRow[s] .. + numCols)`, appended when its first tree is built (walks meet a
-   * fraction of the states). One pool, not a row each: the tables grow while masks are being
-   * computed, where every new array buffer can cost a collector step.
+   * Decision tree roots: state s's trees (one per column, -1 until built) are row `rootRow[s]`
+   * of `roots`, added when its first tree is built (walks meet a fraction of the states).
    */
   private readonly rootRow: Int32Array;
-  private readonly rootPool: IntVec;
+  private readonly roots: ChunkedRows;
   /** Per node: kind and argument (branch: depth read; leaf: deepest depth its guard read). */
   readonly nodeKind: IntVec;
   readonly nodeDepth: IntVec;
@@ -69,7 +68,7 @@ export class Dpda {
   readonly forkPool = new IntVec(64);
   /** Every action of each conflicting table entry (`state * numCols + col`); null without conflicts. */
   private readonly alternatives: Map<number, Int32Array> | null;
-  private readonly children: IntPairMap;
+  private readonly children: ShardedIntPairMap;
   /** Edges: pop count, and push sequence `pushPool[pushStart[e] .. pushStart[e] + pushLen[e])` bottom-first. */
   readonly edgePop: IntVec;
   readonly edgePushStart: IntVec;
@@ -107,15 +106,15 @@ export class Dpda {
     this.numNonterminals = g.numNonterminals;
     this.prodLen = Int32Array.from(g.prodRhs, (r) => r.length);
     this.prodLhs = g.prodLhs;
-    // Sized up front for a typical lazily built tree (a few guard nodes per state), so the
-    // tables seldom grow during masks.
+    // The tables grow while masks are computed (see lazy-tables.ts): sized up front for a
+    // typical lazily built tree (a few guard nodes per state), they seldom do.
     const hint = Math.min(Math.max(1024, lr.numStates * 2), 1 << 15);
     this.rootRow = new Int32Array(lr.numStates).fill(-1);
-    this.rootPool = new IntVec(Math.min(lr.numStates, 64) * this.numCols);
+    this.roots = new ChunkedRows(this.numCols, -1);
     this.nodeKind = new IntVec(hint);
     this.nodeDepth = new IntVec(hint);
     this.nodeEdge = new IntVec(hint);
-    this.children = new IntPairMap(hint);
+    this.children = new ShardedIntPairMap(hint);
     this.edgePop = new IntVec(hint >> 1);
     this.edgePushStart = new IntVec(hint >> 1);
     this.edgePushLen = new IntVec(hint >> 1);
@@ -151,7 +150,7 @@ export class Dpda {
    */
   select(stack: Int32Array, sp: number, col: number, base = 0): number {
     const row = this.rootRow[stack[sp - 1] as number] as number;
-    let node = row < 0 ? -1 : (this.rootPool.data[row + col] as number);
+    let node = row < 0 ? -1 : this.roots.get(row, col);
     const kinds = this.nodeKind.data;
     while (node >= 0 && kinds[node] === NodeKind.BRANCH) {
       const idx = sp - 1 - (this.nodeDepth.data[node] as number);
@@ -396,14 +395,13 @@ export class Dpda {
     const r = this.simReads;
     let row = this.rootRow[state] as number;
     if (row < 0) {
-      row = this.rootPool.length;
+      row = this.roots.add();
       this.rootRow[state] = row;
-      for (let c = 0; c < this.numCols; c++) this.rootPool.push(-1);
     }
-    let node = this.rootPool.data[row + col] as number;
+    let node = this.roots.get(row, col);
     if (node < 0) {
       node = r.length === 0 ? this.leaf(kind) : this.newNode(NodeKind.BRANCH, r.data[0] as number, -1);
-      this.rootPool.data[row + col] = node;
+      this.roots.set(row, col, node);
     }
     for (let i = 0; i < r.length; i += 2) {
       const value = r.data[i + 1] as number;

@@ -137,6 +137,13 @@ export class IntPairMap {
     }
   }
 
+  /** Calls `fn` on every entry. */
+  forEach(fn: (a: number, b: number, v: number) => void): void {
+    const slots = this.slots;
+    for (let k = 0; k < slots.length; k += 4)
+      if (slots[k] === this.epoch) fn(slots[k + 1] as number, slots[k + 2] as number, slots[k + 3] as number);
+  }
+
   private grow(): void {
     const { slots, epoch } = this;
     const cap = (this.mask + 1) * 2;

@@ -7,7 +7,8 @@
  * budget.
  */
 
-import { IntPairMap, IntVec } from "./int-vec.js";
+import { IntVec } from "./int-vec.js";
+import { ShardedIntPairMap } from "./lazy-tables.js";
 import { MaskRows } from "./mask-rows.js";
 
 /** Mask cache of one compiled grammar (shared by its matchers; single-threaded). */
@@ -15,7 +16,7 @@ export class MaskCache {
   private readonly roots: Int32Array;
   /** Per node: entry index for a leaf, -1 for a branch. */
   private readonly nodeEntry = new IntVec(256);
-  private readonly children = new IntPairMap(256);
+  private readonly children = new ShardedIntPairMap(256);
   /** Per entry: its row in `rows`, and how far the walk grew the stack above its starting size. */
   private readonly entryRow = new IntVec(256);
   private readonly entryGrowth = new IntVec(256);
