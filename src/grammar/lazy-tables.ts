@@ -49,14 +49,16 @@ export class ShardedIntPairMap {
       }
       this.split();
     }
-    (this.shards as IntPairMap[])[a & (NUM_SHARDS - 1)]?.set(a, b, v);
+    ((this.shards as IntPairMap[])[a & (NUM_SHARDS - 1)] as IntPairMap).set(a, b, v);
   }
 
   /** Moves the entries into the shards, each sized for twice its share (its next growth far off). */
   private split(): void {
     const shards: IntPairMap[] = [];
     for (let k = 0; k < NUM_SHARDS; k++) shards.push(new IntPairMap((2 * SPLIT_AT) / NUM_SHARDS));
-    this.single.forEach((a, b, v) => (shards[a & (NUM_SHARDS - 1)] as IntPairMap).set(a, b, v));
+    this.single.forEach((a, b, v) => {
+      (shards[a & (NUM_SHARDS - 1)] as IntPairMap).set(a, b, v);
+    });
     this.shards = shards;
     this.single = new IntPairMap(16);
   }
