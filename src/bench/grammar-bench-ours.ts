@@ -2,13 +2,15 @@
  * Our grammar engine as a `grammar bench` engine: JSON Schema front end (flexible whitespace, so
  * compact and pretty-printed instances both belong to the language) → GrammarCompiler →
  * GrammarMatcher. Compile time covers the front end and the compiler (the vocabulary trie is
- * built once per vocabulary, like web-xgrammar's TokenizerInfo, and is not counted).
+ * built once per vocabulary, like web-xgrammar's TokenizerInfo, and is not counted). The engine
+ * is warmed up before the first schema, as a server is at start.
  */
 
 import { ServingError, UnsupportedSchemaError } from "../errors.js";
 import { grammarFromJsonSchema } from "../grammar/front-ends.js";
 import { GrammarCompiler } from "../grammar/grammar-compiler.js";
 import { GrammarMatcher } from "../grammar/grammar-matcher.js";
+import { warmUpGrammarEngine } from "../grammar/warm-up.js";
 import type { Tokenizer } from "../model/tokenizer.js";
 import type { BenchCompileResult, BenchEngine, BenchWalker } from "./grammar-bench-types.js";
 
@@ -36,6 +38,8 @@ function walker(matcher: GrammarMatcher, mask: Int32Array): BenchWalker {
 /** Our engine over `tokenizer`'s vocabulary. */
 export function oursBenchEngine(tokenizer: Tokenizer): BenchEngine {
   const compiler = new GrammarCompiler(tokenizer.info, { maxCachedGrammars: 4 });
+  // As a server does at start (web-xgrammar's adapter warms up likewise).
+  warmUpGrammarEngine(compiler);
   return {
     name: "tokenflow-pre3",
     async compile(schema: unknown): Promise<BenchCompileResult> {

@@ -151,7 +151,7 @@ export async function startServe(flags: ServeFlags, out: (s: string) => void): P
     options: {
       apiKey: flags.apiKey ?? null,
       logger: { level: flags.logLevel },
-      compiler: createConstraintCompiler(tokenizer),
+      compiler: createConstraintCompiler(tokenizer, { warmUp: true }),
     },
   });
   try {

@@ -61,13 +61,22 @@ export class GrammarCompiler {
       this.cache.set(key, hit);
       return hit;
     }
-    const t0 = performance.now();
-    const cfg = normalizeCfg(lowerGrammar(ast, this.options.limits ?? DEFAULT_CFG_LIMITS));
-    const compiled = new CompiledGrammar(key, cfg, this.tokenizerInfo, this.trie, this.options, t0);
+    const compiled = this.build(ast, key);
     this.cache.set(key, compiled);
     const max = this.options.maxCachedGrammars ?? 256;
     while (this.cache.size > max) this.cache.delete(this.cache.keys().next().value as string);
     return compiled;
+  }
+
+  /** Compiles `ast` without looking in or adding to the cache (the warm-up's grammars). */
+  compileUncached(ast: GrammarAst): CompiledGrammar {
+    return this.build(ast, grammarKey(ast, JSON.stringify(this.options)));
+  }
+
+  private build(ast: GrammarAst, key: string): CompiledGrammar {
+    const t0 = performance.now();
+    const cfg = normalizeCfg(lowerGrammar(ast, this.options.limits ?? DEFAULT_CFG_LIMITS));
+    return new CompiledGrammar(key, cfg, this.tokenizerInfo, this.trie, this.options, t0);
   }
 
   /** Empties the cache. */
