@@ -18,29 +18,37 @@ import type { VocabTrie } from "./vocab-trie.js";
 /** Fewest tokens under a shallow trie node for slicing it word by word (cached word lists). */
 export const WORDWISE_MIN_TOKENS = 512;
 
-const overByTrie = new WeakMap<VocabTrie, Map<string, { ids: Int32Array; start: Int32Array }>>();
+/** The slice's tokens by need, most first (see {@link sliceByNeeds}). */
+interface ByNeeds {
+  readonly ids: Int32Array;
+  readonly start: Int32Array;
+}
+
+const overByTrie = new WeakMap<VocabTrie, Map<string, ByNeeds>>();
 
 /**
  * The slice's tokens by the characters they need, most first: `ids[0 .. start[n])` are those
  * needing more than `n` (cached per vocabulary).
  */
-export function sliceByNeeds(trie: VocabTrie, body: BodyAutomaton): { ids: Int32Array; start: Int32Array } {
-  return perBody(overByTrie, trie, body, () => {
-    const needs = bodyNeeds(trie, body);
-    // A counting sort, most needed first: start[n] = how many need more than n.
-    const count = new Int32Array(NOT_A_BODY + 1);
-    for (const n of needs) if (n !== NOT_A_BODY) count[n] = (count[n] as number) + 1;
-    const start = new Int32Array(NOT_A_BODY + 1);
-    for (let n = NOT_A_BODY - 1; n >= 0; n--) start[n] = (start[n + 1] as number) + (count[n + 1] as number);
-    const ids = new Int32Array((start[0] as number) + (count[0] as number));
-    const at = start.slice();
-    needs.forEach((n, id) => {
-      if (n === NOT_A_BODY) return;
-      ids[at[n] as number] = id;
-      at[n] = (at[n] as number) + 1;
-    });
-    return { ids, start };
+export function sliceByNeeds(trie: VocabTrie, body: BodyAutomaton): ByNeeds {
+  return perBody(overByTrie, trie, body, computeSliceByNeeds);
+}
+
+function computeSliceByNeeds(trie: VocabTrie, body: BodyAutomaton): ByNeeds {
+  const needs = bodyNeeds(trie, body);
+  // A counting sort, most needed first: start[n] = how many need more than n.
+  const count = new Int32Array(NOT_A_BODY + 1);
+  for (const n of needs) if (n !== NOT_A_BODY) count[n] = (count[n] as number) + 1;
+  const start = new Int32Array(NOT_A_BODY + 1);
+  for (let n = NOT_A_BODY - 1; n >= 0; n--) start[n] = (start[n + 1] as number) + (count[n + 1] as number);
+  const ids = new Int32Array((start[0] as number) + (count[0] as number));
+  const at = start.slice();
+  needs.forEach((n, id) => {
+    if (n === NOT_A_BODY) return;
+    ids[at[n] as number] = id;
+    at[n] = (at[n] as number) + 1;
   });
+  return { ids, start };
 }
 
 /**

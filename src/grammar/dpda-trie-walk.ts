@@ -92,7 +92,9 @@ export class TrieWalk {
   ): boolean {
     const t = this.trie;
     // The body the walk last sliced with first: bodies differ only in escapes.
-    for (const body of (this.lastBody && BODY_ORDERS.get(this.lastBody)) || BODY_AUTOMATA) {
+    const order = (this.lastBody && BODY_ORDERS.get(this.lastBody)) || BODY_AUTOMATA;
+    for (let k = 0; k < order.length; k++) {
+      const body = order[k] as BodyAutomaton;
       const at = bodyPrefixStates(t, body)[i] as number;
       if (at < 0) continue;
       const q = at & 63;

@@ -24,6 +24,8 @@ export class MaskRows {
   private chunkUsed = 0;
   /** Per row (4 ints): chunk index, offset in it, stored length, 1 when stored whole. */
   private readonly meta = new IntVec(256);
+  /** Per row stored whole: a view of it (made once: writing it back then allocates nothing). */
+  private readonly wholeViews: (Int32Array | null)[] = [];
   /** Rows by content hash: the newest, then `nextSame` links. */
   private readonly byHash = new IntPairMap(64);
   private readonly nextSame = new IntVec(64);
@@ -68,6 +70,7 @@ export class MaskRows {
         out[k++] = v;
       }
     const id = this.size;
+    this.wholeViews.push(whole ? out.subarray(at, at + len) : null);
     this.meta.push(this.chunks.length - 1);
     this.meta.push(at);
     this.meta.push(len);
@@ -80,14 +83,15 @@ export class MaskRows {
 
   /** Writes row `id` over `mask[offset .. offset + wordsPerRow)`. */
   write(id: number, mask: Int32Array, offset: number): void {
+    const view = this.wholeViews[id];
+    if (view) {
+      mask.set(view, offset);
+      return;
+    }
     const m = this.meta.data;
     const src = this.chunks[m[4 * id] as number] as Int32Array;
     const at = m[4 * id + 1] as number;
     const len = m[4 * id + 2] as number;
-    if (m[4 * id + 3] === 1) {
-      mask.set(src.subarray(at, at + len), offset);
-      return;
-    }
     mask.fill(0, offset, offset + this.wordsPerRow);
     for (let k = at; k < at + len; k += 2) mask[offset + (src[k] as number)] = src[k + 1] as number;
   }

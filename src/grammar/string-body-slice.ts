@@ -131,7 +131,8 @@ export function perBody<T>(
   store: WeakMap<VocabTrie, Map<string, T>>,
   trie: VocabTrie,
   body: BodyAutomaton,
-  make: () => T,
+  /** Computes the data on first use (a function declared once: no closure per call). */
+  make: (trie: VocabTrie, body: BodyAutomaton) => T,
 ): T {
   let byName = store.get(trie);
   if (!byName) {
@@ -140,7 +141,7 @@ export function perBody<T>(
   }
   let hit = byName.get(body.name);
   if (hit === undefined) {
-    hit = make();
+    hit = make(trie, body);
     byName.set(body.name, hit);
   }
   return hit;
@@ -157,29 +158,31 @@ const needsByTrie = new WeakMap<VocabTrie, Map<string, Uint8Array>>();
  * cannot take (a token of at most 128 bytes needs at most 128). Computed once per vocabulary.
  */
 export function bodyNeeds(trie: VocabTrie, body: BodyAutomaton): Uint8Array {
-  return perBody(needsByTrie, trie, body, () => {
-    const needs = new Uint8Array(trie.vocabSize).fill(NOT_A_BODY);
-    const level = new Int16Array(trie.maxTokenBytes + 2);
-    const chars = new Int32Array(trie.maxTokenBytes + 2);
-    const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds } = trie;
-    let i = 1;
-    while (i < trie.numNodes) {
-      const d = nodeDepth[i] as number;
-      const b = nodeByte[i] as number;
-      const q = b === QUOTE ? -1 : (body.next[(level[d - 1] as number) * 256 + b] as number);
-      if (q < 0) {
-        i = subtreeEnd[i] as number;
-        continue;
-      }
-      level[d] = q;
-      chars[d] = (chars[d - 1] as number) + (q === 0 ? 1 : 0);
-      const n = Math.min(NOT_A_BODY - 1, (chars[d] as number) + (q === 0 ? 0 : 1));
-      for (let k = tokenStart[i] as number, stop = tokenStart[i + 1] as number; k < stop; k++)
-        needs[tokenIds[k] as number] = n;
-      i++;
+  return perBody(needsByTrie, trie, body, computeBodyNeeds);
+}
+
+function computeBodyNeeds(trie: VocabTrie, body: BodyAutomaton): Uint8Array {
+  const needs = new Uint8Array(trie.vocabSize).fill(NOT_A_BODY);
+  const level = new Int16Array(trie.maxTokenBytes + 2);
+  const chars = new Int32Array(trie.maxTokenBytes + 2);
+  const { nodeByte, nodeDepth, subtreeEnd, tokenStart, tokenIds } = trie;
+  let i = 1;
+  while (i < trie.numNodes) {
+    const d = nodeDepth[i] as number;
+    const b = nodeByte[i] as number;
+    const q = b === QUOTE ? -1 : (body.next[(level[d - 1] as number) * 256 + b] as number);
+    if (q < 0) {
+      i = subtreeEnd[i] as number;
+      continue;
     }
-    return needs;
-  });
+    level[d] = q;
+    chars[d] = (chars[d - 1] as number) + (q === 0 ? 1 : 0);
+    const n = Math.min(NOT_A_BODY - 1, (chars[d] as number) + (q === 0 ? 0 : 1));
+    for (let k = tokenStart[i] as number, stop = tokenStart[i + 1] as number; k < stop; k++)
+      needs[tokenIds[k] as number] = n;
+    i++;
+  }
+  return needs;
 }
 
 const slices = new WeakMap<VocabTrie, Map<string, Int32Array>>();
@@ -189,13 +192,15 @@ const slices = new WeakMap<VocabTrie, Map<string, Int32Array>>();
  * a viable continuation from state 0 of `body`; computed once per vocabulary (owned by the cache).
  */
 export function bodySlice(trie: VocabTrie, body: BodyAutomaton): Int32Array {
-  return perBody(slices, trie, body, () => {
-    const needs = bodyNeeds(trie, body);
-    const mask = new Int32Array(trie.wordsPerRow);
-    for (let id = 0; id < needs.length; id++)
-      if (needs[id] !== NOT_A_BODY) mask[id >> 5] = (mask[id >> 5] as number) | (1 << (id & 31));
-    return mask;
-  });
+  return perBody(slices, trie, body, computeBodySlice);
+}
+
+function computeBodySlice(trie: VocabTrie, body: BodyAutomaton): Int32Array {
+  const needs = bodyNeeds(trie, body);
+  const mask = new Int32Array(trie.wordsPerRow);
+  for (let id = 0; id < needs.length; id++)
+    if (needs[id] !== NOT_A_BODY) mask[id >> 5] = (mask[id >> 5] as number) | (1 << (id & 31));
+  return mask;
 }
 
 const prefixStates = new WeakMap<VocabTrie, Map<string, Int32Array>>();
@@ -206,18 +211,20 @@ const prefixStates = new WeakMap<VocabTrie, Map<string, Int32Array>>();
  * a `"` or `body` refuses it. Computed once per vocabulary.
  */
 export function bodyPrefixStates(trie: VocabTrie, body: BodyAutomaton): Int32Array {
-  return perBody(prefixStates, trie, body, () => {
-    if (body.numStates > 64) throw new Error(`body automaton ${body.name} has over 64 states`);
-    const out = new Int32Array(trie.numNodes);
-    // Pre-order: a parent comes before its children.
-    for (let i = 1; i < trie.numNodes; i++) {
-      const up = out[trie.nodeParent[i] as number] as number;
-      const b = trie.nodeByte[i] as number;
-      const q = up < 0 || b === QUOTE ? -1 : (body.next[(up & 63) * 256 + b] as number);
-      out[i] = q < 0 ? -1 : ((up >> 6) + (q === 0 ? 1 : 0)) * 64 + q;
-    }
-    return out;
-  });
+  return perBody(prefixStates, trie, body, computeBodyPrefixStates);
+}
+
+function computeBodyPrefixStates(trie: VocabTrie, body: BodyAutomaton): Int32Array {
+  if (body.numStates > 64) throw new Error(`body automaton ${body.name} has over 64 states`);
+  const out = new Int32Array(trie.numNodes);
+  // Pre-order: a parent comes before its children.
+  for (let i = 1; i < trie.numNodes; i++) {
+    const up = out[trie.nodeParent[i] as number] as number;
+    const b = trie.nodeByte[i] as number;
+    const q = up < 0 || b === QUOTE ? -1 : (body.next[(up & 63) * 256 + b] as number);
+    out[i] = q < 0 ? -1 : ((up >> 6) + (q === 0 ? 1 : 0)) * 64 + q;
+  }
+  return out;
 }
 
 const probes = new Map<BodyAutomaton, Int16Array>();
