@@ -17,9 +17,10 @@
 
 import {
   atLeast,
+  ConfigTable,
   charsOf,
   countLevels,
-  type Exploration,
+  Exploration,
   explore,
   isAtLeast,
   UNBOUNDED,
@@ -64,6 +65,9 @@ export class BodyChecker {
   levelsExact = true;
   /** Characters left of the last {@link knownBody} hit. */
   private knownLevels = UNBOUNDED;
+  /** The tables of an exploration and of {@link rememberAll}, reused by every check. */
+  private readonly exploration = new Exploration();
+  private readonly read = new ConfigTable();
 
   constructor(private readonly cfgs: WalkConfigs) {}
 
@@ -175,43 +179,46 @@ export class BodyChecker {
    */
   private simulates(root: number, body: BodyAutomaton, q0 = 0): number {
     if (this.refutedCheaply(root, body, q0)) return -1;
-    const known = (t: number, r: number) =>
-      this.knownBody(t, r, body) === body ? this.knownLevels : undefined;
-    const x = explore(this.cfgs, root, body, q0, this.representatives(body), known);
-    if (x === null) return -1;
-    if (x.atLeast !== null) return atLeast(x.atLeast);
+    const known = (t: number, r: number) => (this.knownBody(t, r, body) === body ? this.knownLevels : -1);
+    const x = this.exploration;
+    if (!explore(x, this.cfgs, root, body, q0, this.representatives(body), known)) return -1;
+    if (x.atLeast >= 0) return atLeast(x.atLeast);
     if (!countLevels(x)) return -1;
     this.rememberAll(x, body);
-    return x.levels.get(root) as number;
+    return x.levels.get(root);
   }
 
   /** Remembers every explored configuration, keyed by the entries its future reads. */
   private rememberAll(x: Exploration, body: BodyAutomaton): void {
     const cfgs = this.cfgs;
-    const { own, succ } = x;
+    const { own, succStart, succLen } = x;
+    const pool = x.succPool.data;
     // What each explored configuration's future reads: its own steps and its successors' futures.
-    const read = new Map(own);
+    const read = this.read;
+    read.clear();
+    for (let i = 0; i < own.keys.length; i++) {
+      const c = own.keys.data[i] as number;
+      read.set(c, own.get(c));
+    }
     // Deepest first, so most configurations settle in one pass.
-    const order = [...succ].reverse();
+    const order = succStart.keys;
     for (let changed = true; changed; ) {
       changed = false;
-      for (const [c, list] of order) {
-        let low = read.get(c) as number;
-        for (const t of list) low = Math.min(low, read.get(t) as number);
-        if (low < (read.get(c) as number)) {
+      for (let i = order.length - 1; i >= 0; i--) {
+        const c = order.data[i] as number;
+        let low = read.get(c);
+        for (let k = succStart.get(c), to = k + succLen.get(c); k < to; k++)
+          low = Math.min(low, read.get(pool[k] as number));
+        if (low < read.get(c)) {
           read.set(c, low);
           changed = true;
         }
       }
     }
-    for (const c of succ.keys())
-      this.remember(
-        c,
-        cfgs.depthOf(c) - (read.get(c) as number),
-        body,
-        x.state.get(c) as number,
-        x.levels.get(c) as number,
-      );
+    for (let i = 0; i < order.length; i++) {
+      const c = order.data[i] as number;
+      this.remember(c, cfgs.depthOf(c) - read.get(c), body, x.state.get(c), x.levels.get(c));
+    }
   }
 
   /**

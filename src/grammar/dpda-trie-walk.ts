@@ -8,6 +8,7 @@
  */
 
 import { BodyChecker } from "./body-check.js";
+import { plusChars } from "./body-explore.js";
 import { addSubtreeSlice, sliceByNeeds, WORDWISE_MIN_TOKENS } from "./body-slice-counted.js";
 import type { Dpda } from "./dpda.js";
 import { IntVec } from "./int-vec.js";
@@ -109,7 +110,7 @@ export class TrieWalk {
       // Tokens here all start with the prefix, which leads the body from 0 to `q`: the slice
       // (whole tokens from state 0) decides their remaining bytes from `q`, within the
       // characters a length bound leaves (counted from the token's start).
-      const limit = this.bodies.levels + chars;
+      const limit = plusChars(this.bodies.levels, chars);
       const exact = this.bodies.levelsExact;
       if (limit < t.maxTokenBytes) this.numCounted++;
       // Each configuration of a fork slices the same subtree: the slice's tokens are added once.
