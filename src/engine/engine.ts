@@ -258,7 +258,12 @@ export class Engine {
   }
 
   private async runLoop(): Promise<void> {
-    while (this.scheduler.hasWork()) {
+    // Copies still in flight when the last request left are landed too (a finished request's
+    // host blocks go back once its copies are done), so an idle engine holds no host blocks.
+    while (
+      this.scheduler.hasWork() ||
+      (this.scheduler.hasTransfersInFlight() && this.runtime.flushTransfers)
+    ) {
       try {
         await this.step();
       } catch (error) {
