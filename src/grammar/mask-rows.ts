@@ -19,13 +19,13 @@ const MAX_CHUNK_WORDS = 1 << 18;
 
 /** Packed mask rows of one width (single-threaded). Rows are numbered from 0 in order of storage. */
 export class MaskRows {
-  private readonly chunks: Int32Array[] = [];
   private chunk: Int32Array;
   private chunkUsed = 0;
-  /** Per row (4 ints): chunk index, offset in it, stored length, 1 when stored whole. */
-  private readonly meta = new IntVec(256);
-  /** Per row stored whole: a view of it (made once: writing it back then allocates nothing). */
-  private readonly wholeViews: (Int32Array | null)[] = [];
+  /**
+   * Per row: a view of its words in a chunk, made once (writing a row back allocates nothing).
+   * A row stored whole has `wordsPerRow` words; pairs are fewer (2 × nonzero < wordsPerRow).
+   */
+  private readonly rows: Int32Array[] = [];
   /** Rows by content hash: the newest, then `nextSame` links. */
   private readonly byHash = new IntPairMap(64);
   private readonly nextSame = new IntVec(64);
@@ -34,12 +34,11 @@ export class MaskRows {
 
   constructor(readonly wordsPerRow: number) {
     this.chunk = new Int32Array(Math.max(FIRST_CHUNK_WORDS, wordsPerRow));
-    this.chunks.push(this.chunk);
   }
 
   /** Number of distinct rows stored. */
   get size(): number {
-    return this.meta.length >> 2;
+    return this.rows.length;
   }
 
   /** Stores `row` (wordsPerRow words from `row[from]`), or finds an equal stored row; returns its number. */
@@ -69,12 +68,7 @@ export class MaskRows {
         out[k++] = w;
         out[k++] = v;
       }
-    const id = this.size;
-    this.wholeViews.push(whole ? out.subarray(at, at + len) : null);
-    this.meta.push(this.chunks.length - 1);
-    this.meta.push(at);
-    this.meta.push(len);
-    this.meta.push(whole ? 1 : 0);
+    const id = this.rows.push(out.subarray(at, at + len)) - 1;
     this.nextSame.push(this.byHash.get(h, 0));
     this.byHash.set(h, 0, id);
     this.words += len;
@@ -83,40 +77,31 @@ export class MaskRows {
 
   /** Writes row `id` over `mask[offset .. offset + wordsPerRow)`. */
   write(id: number, mask: Int32Array, offset: number): void {
-    const view = this.wholeViews[id];
-    if (view) {
-      mask.set(view, offset);
+    const src = this.rows[id] as Int32Array;
+    if (src.length === this.wordsPerRow) {
+      mask.set(src, offset);
       return;
     }
-    const m = this.meta.data;
-    const src = this.chunks[m[4 * id] as number] as Int32Array;
-    const at = m[4 * id + 1] as number;
-    const len = m[4 * id + 2] as number;
     mask.fill(0, offset, offset + this.wordsPerRow);
-    for (let k = at; k < at + len; k += 2) mask[offset + (src[k] as number)] = src[k + 1] as number;
+    for (let k = 0; k < src.length; k += 2) mask[offset + (src[k] as number)] = src[k + 1] as number;
   }
 
   /** Whether stored row `id` equals `row[from ..]`, which has `nonzero` nonzero words. */
   private equals(id: number, row: Int32Array, from: number, nonzero: number): boolean {
-    const m = this.meta.data;
-    const src = this.chunks[m[4 * id] as number] as Int32Array;
-    const at = m[4 * id + 1] as number;
-    const len = m[4 * id + 2] as number;
-    if (m[4 * id + 3] === 1) {
-      for (let w = 0; w < len; w++) if (src[at + w] !== row[from + w]) return false;
+    const src = this.rows[id] as Int32Array;
+    if (src.length === this.wordsPerRow) {
+      for (let w = 0; w < src.length; w++) if (src[w] !== row[from + w]) return false;
       return true;
     }
-    if (len !== 2 * nonzero) return false;
-    for (let k = at; k < at + len; k += 2) if (row[from + (src[k] as number)] !== src[k + 1]) return false;
+    if (src.length !== 2 * nonzero) return false;
+    for (let k = 0; k < src.length; k += 2) if (row[from + (src[k] as number)] !== src[k + 1]) return false;
     return true;
   }
 
   /** Offset in `this.chunk` of `len` free words (a new chunk when the current one is full). */
   private reserve(len: number): number {
     if (this.chunkUsed + len > this.chunk.length) {
-      const size = Math.max(len, Math.min(this.chunk.length * 2, MAX_CHUNK_WORDS));
-      this.chunk = new Int32Array(size);
-      this.chunks.push(this.chunk);
+      this.chunk = new Int32Array(Math.max(len, Math.min(this.chunk.length * 2, MAX_CHUNK_WORDS)));
       this.chunkUsed = 0;
     }
     const at = this.chunkUsed;
